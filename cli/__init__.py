@@ -1,0 +1,1 @@
+"""The ``tigase-py`` command line."""

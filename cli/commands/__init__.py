@@ -1,0 +1,1 @@
+"""One typer sub-application per file."""

@@ -1,0 +1,1 @@
+"""Reserved for its own issue; nothing is implemented here yet."""

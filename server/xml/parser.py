@@ -1,0 +1,192 @@
+"""Incremental XMPP stream parser on expat, restricted to RFC 6120 section 11 XML.
+
+The parser turns bytes into three events delivered to a :class:`StreamSink`: the stream header, each
+complete top-level stanza as an :class:`Element`, and the end of the stream. Anything RFC 6120 forbids
+(DTDs, entity declarations, comments, processing instructions, non-UTF-8 declarations) raises
+:class:`XmlStreamError` with ``restricted-xml``; malformed bytes raise ``not-well-formed``; stanzas that
+exceed the byte, depth, element or attribute limits raise ``policy-violation`` before they are built.
+"""
+
+from __future__ import annotations
+
+import pyexpat
+from dataclasses import dataclass
+from typing import Protocol
+
+from tigase_py.server.xml.element import Element
+
+
+class XmlStreamError(Exception):
+    """A stream-level XML failure; ``condition`` is the RFC 6120 stream error to send."""
+
+    def __init__(self, condition: str, text: str = "", too_big: bool = False) -> None:
+        super().__init__(f"{condition}: {text}" if text else condition)
+        self.condition = condition
+        self.text = text
+        self.too_big = too_big
+
+
+@dataclass(frozen=True, slots=True)
+class ParserLimits:
+    max_stanza_bytes: int = 256 * 1024
+    max_depth: int = 64
+    max_elements: int = 1000
+    max_attributes: int = 50
+    max_name_length: int = 1024
+
+
+class StreamSink(Protocol):
+    def stream_opened(self, tag: str, ns: str, attrs: dict[str, str]) -> None: ...
+
+    def stanza_received(self, stanza: Element) -> None: ...
+
+    def stream_closed(self) -> None: ...
+
+
+def _restricted(*_args: object) -> None:
+    raise XmlStreamError("restricted-xml", "Restricted XML, see RFC 6120 section 11.1")
+
+
+def _check_declaration(version: str | None, encoding: str | None, standalone: int) -> None:
+    if version != "1.0":
+        raise XmlStreamError("unsupported-version" if version else "restricted-xml", "XML 1.0 only")
+    if encoding is not None and encoding.lower() not in ("utf-8", "utf8"):
+        raise XmlStreamError("unsupported-encoding", "Only UTF-8 is allowed")
+    if standalone == 0:
+        raise XmlStreamError("restricted-xml", "standalone='no' is not allowed")
+
+
+class StreamParser:
+    """Feed bytes with :meth:`feed`; events go to the sink. Call :meth:`reset` on stream restart."""
+
+    __slots__ = (
+        "_sink",
+        "limits",
+        "_parser",
+        "_stack",
+        "_depth",
+        "_elements",
+        "_fed",
+        "_boundary",
+        "_stream_ns",
+        "_prefixes",
+        "_prefix_undo",
+    )
+
+    def __init__(self, sink: StreamSink, limits: ParserLimits | None = None) -> None:
+        self._sink = sink
+        self.limits = limits or ParserLimits()
+        self.reset()
+
+    def reset(self) -> None:
+        parser = pyexpat.ParserCreate("UTF-8")
+        parser.buffer_text = True
+        parser.buffer_size = 4096
+        parser.StartDoctypeDeclHandler = _restricted
+        parser.EntityDeclHandler = _restricted
+        parser.CommentHandler = _restricted
+        parser.ProcessingInstructionHandler = _restricted
+        parser.XmlDeclHandler = _check_declaration
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        self._parser = parser
+        self._stack: list[Element] = []
+        self._depth = 0
+        self._elements = 0
+        self._fed = 0
+        self._boundary = 0
+        self._stream_ns = ""
+        self._prefixes: dict[str, str] = {}
+        self._prefix_undo: list[tuple[int, str, str | None]] = []
+
+    def set_limits(self, limits: ParserLimits) -> None:
+        self.limits = limits
+
+    def feed(self, data: bytes) -> None:
+        self._fed += len(data)
+        try:
+            self._parser.Parse(data, False)
+        except pyexpat.ExpatError as exc:
+            raise XmlStreamError("not-well-formed", pyexpat.ErrorString(exc.code)) from None
+        if self._fed - self._boundary > self.limits.max_stanza_bytes and self._depth > 1:
+            raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
+
+    # -- expat callbacks ----------------------------------------------
+    def _resolve(self, tag: str, attrs: dict[str, str]) -> str:
+        for key in attrs:
+            if key.startswith("xmlns:"):
+                prefix = key[6:]
+                self._prefix_undo.append((self._depth, prefix, self._prefixes.get(prefix)))
+                self._prefixes[prefix] = attrs[key]
+        colon = tag.find(":")
+        if colon >= 0:
+            prefix = tag[:colon]
+            ns = self._prefixes.get(prefix)
+            if ns is None:
+                raise XmlStreamError("not-well-formed", f"undeclared prefix {prefix!r}")
+            return ns
+        ns = attrs.get("xmlns")
+        if ns is not None:
+            return ns
+        return self._stack[-1].ns if self._stack else self._stream_ns
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
+        limits = self.limits
+        depth = self._depth
+        if len(attrs) > limits.max_attributes or len(tag) > limits.max_name_length:
+            raise XmlStreamError("policy-violation", "too many attributes or name too long")
+        if depth == 0:
+            for key in attrs:
+                if key.startswith("xmlns:"):
+                    self._prefixes[key[6:]] = attrs[key]
+            colon = tag.find(":")
+            ns = self._prefixes.get(tag[:colon], "") if colon >= 0 else attrs.get("xmlns", "")
+            self._stream_ns = attrs.get("xmlns", "")
+            self._depth = 1
+            self._boundary = self._fed
+            self._sink.stream_opened(tag, ns, attrs)
+            return
+        if depth >= limits.max_depth:
+            raise XmlStreamError("policy-violation", "XML nesting too deep")
+        self._elements += 1
+        if self._elements > limits.max_elements:
+            raise XmlStreamError("policy-violation", "too many elements in one stanza")
+        if "xmlns" in attrs or ":" in tag or self._prefix_undo or any(k.startswith("xmlns:") for k in attrs):
+            ns = self._resolve(tag, attrs)
+        else:
+            ns = self._stack[-1].ns if self._stack else self._stream_ns
+        element = Element.__new__(Element)
+        element.tag = tag
+        element.attrs = attrs
+        element.children = []
+        element.ns = ns
+        if self._stack:
+            self._stack[-1].children.append(element)
+        self._stack.append(element)
+        self._depth = depth + 1
+
+    def _end(self, tag: str) -> None:
+        depth = self._depth - 1
+        self._depth = depth
+        if self._prefix_undo:
+            while self._prefix_undo and self._prefix_undo[-1][0] >= depth:
+                _, prefix, previous = self._prefix_undo.pop()
+                if previous is None:
+                    self._prefixes.pop(prefix, None)
+                else:
+                    self._prefixes[prefix] = previous
+        if depth == 0:
+            self._sink.stream_closed()
+            return
+        element = self._stack.pop()
+        if depth == 1:
+            self._elements = 0
+            self._boundary = self._parser.CurrentByteIndex
+            self._sink.stanza_received(element)
+
+    def _text(self, data: str) -> None:
+        if self._stack:
+            self._stack[-1].children.append(data)
+        elif data.strip():
+            raise XmlStreamError("not-well-formed", "text outside a stanza")
