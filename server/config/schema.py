@@ -1,0 +1,136 @@
+"""The typed, frozen server configuration built by :mod:`tigase_py.server.config.load`.
+
+Defaults here are the documented defaults; the loader resolves relative paths against the
+directory of the config file, so a loaded config only holds absolute paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ALL_MODULES: tuple[str, ...] = (
+    "roster",
+    "presence",
+    "offline",
+    "disco",
+    "ping",
+    "version",
+    "time",
+    "last",
+    "private",
+    "vcard",
+    "blocking",
+    "register",
+)
+MECHANISMS: tuple[str, ...] = (
+    "SCRAM-SHA-256-PLUS",
+    "SCRAM-SHA-256",
+    "SCRAM-SHA-1-PLUS",
+    "SCRAM-SHA-1",
+    "PLAIN",
+)
+LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error")
+RESOURCE_CONFLICTS: tuple[str, ...] = ("kick_old", "refuse")
+LISTENER_KINDS: tuple[str, ...] = ("c2s",)
+LISTENER_TLS: tuple[str, ...] = ("starttls", "direct", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralConfig:
+    """``[server]``"""
+
+    vhosts: tuple[str, ...] = ("localhost",)
+    admins: tuple[str, ...] = ()
+    pidfile: Path = Path("tigase-py.pid")
+    log_level: str = "info"
+    log_file: Path | None = None
+    resource_conflict: str = "kick_old"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """``[storage]``: one SQLAlchemy async URL."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """``[tls]``: both paths or neither."""
+
+    certificate: Path | None = None
+    key: Path | None = None
+
+    @property
+    def is_configured(self) -> bool:
+        return self.certificate is not None and self.key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    """One ``[[listeners]]`` table; the TOML key ``type`` becomes ``kind``."""
+
+    kind: str = "c2s"
+    address: str = "127.0.0.1"
+    port: int = 5222
+    tls: str = "starttls"
+    require_tls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    """``[limits]``: sizes in bytes, durations in seconds."""
+
+    max_stanza_size: int = 262144
+    max_connections: int = 10000
+    offline_queue_size: int = 100
+    max_sessions_per_user: int = 10
+    pre_auth_timeout: float = 60.0
+    idle_timeout: float = 840.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """``[auth]``"""
+
+    allow_plain_without_tls: bool = False
+    scram_iterations: int = 4096
+    mechanisms: tuple[str, ...] = MECHANISMS
+
+
+@dataclass(frozen=True, slots=True)
+class ModulesConfig:
+    """``[modules]``: ``enabled`` plus one ``[modules.<name>]`` table per module, validated by the module."""
+
+    enabled: tuple[str, ...] = ALL_MODULES
+    options: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VhostOptions:
+    """``[vhosts."example.com"]``"""
+
+    registration: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The whole ``tigase.toml``; ``path`` is the absolute path of the file it came from."""
+
+    path: Path
+    server: GeneralConfig
+    storage: StorageConfig
+    tls: TlsConfig
+    listeners: tuple[ListenerConfig, ...]
+    limits: LimitsConfig
+    auth: AuthConfig
+    modules: ModulesConfig
+    vhost_options: dict[str, VhostOptions]
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def options_for(self, vhost: str) -> VhostOptions:
+        return self.vhost_options.get(vhost, VhostOptions())
