@@ -1,0 +1,162 @@
+"""Start-up and shutdown, in order: config → storage → server and modules → listeners; and back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pyexpat
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tigase_py.server import __version__
+
+if TYPE_CHECKING:
+    from tigase_py.server.config.schema import ServerConfig
+    from tigase_py.server.core.server import Server
+
+log = logging.getLogger("tigase_py.app")
+
+VHOST_POLL_SECONDS = 10.0
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def raise_open_files_limit(max_connections: int) -> tuple[int, int]:
+    """Raise the soft open-files limit to the hard one; warn when that is below what is configured."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.warning("nofile_raise_failed soft=%d hard=%d reason=%s", soft, hard, exc)
+    needed = max_connections + 64
+    if soft < needed:
+        log.warning(
+            "open-files limit %d is below the %d that max_connections=%d needs; "
+            "raise LimitNOFILE / ulimit -n or expect 'too many open files'",
+            soft,
+            needed,
+            max_connections,
+        )
+    return soft, hard
+
+
+def configure_logging(config: ServerConfig) -> None:
+    level = getattr(logging, config.server.log_level.upper(), logging.INFO)
+    handler: logging.Handler
+    if config.server.log_file is not None:
+        handler = logging.FileHandler(config.server.log_file)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+async def serve(config: ServerConfig, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> int:
+    from tigase_py.server.core.server import Server
+    from tigase_py.server.net.tcp import start_listener
+    from tigase_py.server.net.tls import build_server_context
+    from tigase_py.server.storage.engine import StorageError, open_storage
+
+    raise_open_files_limit(config.limits.max_connections)
+    log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
+    try:
+        storage = await open_storage(config.storage.url, create=config.storage.url.startswith("sqlite"))
+    except StorageError as exc:
+        log.error("storage unavailable: %s", exc)
+        return 1
+    server = Server(config, storage)
+    listeners: list[asyncio.Server] = []
+    pidfile = config.server.pidfile
+    try:
+        await server.sync_vhosts()
+        tls = None
+        if config.tls.certificate is not None and config.tls.key is not None:
+            tls = build_server_context(config.tls.certificate, config.tls.key)
+        for listener in config.listeners:
+            try:
+                listeners.append(await start_listener(server, listener, tls))
+            except OSError as exc:
+                log.error("cannot listen on %s:%d: %s", listener.address, listener.port, exc.strerror or exc)
+                return 1
+            log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
+        write_pidfile(pidfile)
+        stop = stop or asyncio.Event()
+        install_signals(server, stop)
+        poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        poller.cancel()
+        log.info("shutting down")
+        await shutdown(server, listeners)
+        return 0
+    finally:
+        for listening in listeners:
+            listening.close()
+        await storage.close()
+        remove_pidfile(pidfile)
+
+
+def write_pidfile(pidfile: Path) -> None:
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text(f"{os.getpid()}\n")
+
+
+def remove_pidfile(pidfile: Path) -> None:
+    try:
+        if pidfile.read_text().strip() == str(os.getpid()):
+            pidfile.unlink()
+    except OSError:
+        pass
+
+
+def install_signals(server: Server, stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: server.track(server.sync_vhosts()))
+    except (RuntimeError, ValueError):
+        log.debug("signal handlers unavailable (not the main thread)")
+
+
+async def poll_vhosts(server: Server) -> None:
+    while True:
+        await asyncio.sleep(VHOST_POLL_SECONDS)
+        try:
+            await server.sync_vhosts()
+        except Exception as exc:
+            log.warning("vhost_poll_failed reason=%s", exc)
+
+
+async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
+    """Stop accepting, close every stream cleanly, let queued stanzas reach storage, then return."""
+    for listening in listeners:
+        listening.close()
+    for connection in list(server.connections):
+        connection.close_with_error("system-shutdown", "the server is shutting down")
+    deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
+    while (server.tasks or server.connections) and asyncio.get_running_loop().time() < deadline:
+        pending = list(server.tasks)
+        if pending:
+            await asyncio.wait(pending, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        else:
+            await asyncio.sleep(0.05)
+
+
+def run(config: ServerConfig) -> int:
+    """Run the server in the foreground until SIGTERM/SIGINT; return the exit status."""
+    configure_logging(config)
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(serve(config))
+    return uvloop.run(serve(config))

@@ -1,0 +1,95 @@
+"""The event bus: notifications (``fire``) and value pipelines (``fold``), per vhost.
+
+Event names form a closed list so a typo fails loudly instead of silently never firing.
+A notification handler returns ``None`` to continue or :data:`STOP` to end the chain; a fold
+handler returns the (possibly changed) value or :data:`DROP`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+STOP: Final = "STOP"
+DROP: Final = "DROP"
+
+EVENTS = frozenset(
+    {
+        "session.bound",  # session: a resource was bound
+        "session.closed",  # session: a bound session ended (after unavailable presence went out)
+        "session.presence",  # session, initial: the session sent available presence
+        "message.offline",  # stanza, owner: no resource could take the message; STOP when stored
+        "user.created",  # owner
+        "user.deleted",  # owner
+        "roster.changed",  # owner, item, version
+        "vhost.added",  # vhost
+        "vhost.removed",  # vhost
+    }
+)
+
+FOLDS = frozenset(
+    {
+        "stanza.outbound",  # stanza, session: from a local client before routing
+        "stanza.deliver",  # stanza, owner: before delivery to a local account
+    }
+)
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+class UnknownEvent(KeyError):
+    pass
+
+
+class EventBus:
+    """Handlers are stored per (name, vhost); ``None`` as vhost means every vhost."""
+
+    __slots__ = ("_handlers",)
+
+    def __init__(self) -> None:
+        self._handlers: dict[tuple[str, str | None], list[tuple[int, Handler]]] = {}
+
+    def on(self, name: str, handler: Handler, vhost: str | None = None, priority: int = 0) -> Callable[[], None]:
+        if name not in EVENTS and name not in FOLDS:
+            raise UnknownEvent(name)
+        chain = self._handlers.setdefault((name, vhost), [])
+        entry = (priority, handler)
+        chain.append(entry)
+        chain.sort(key=lambda pair: -pair[0])
+
+        def undo() -> None:
+            if entry in chain:
+                chain.remove(entry)
+            if not chain:
+                self._handlers.pop((name, vhost), None)
+
+        return undo
+
+    def has(self, name: str, vhost: str | None) -> bool:
+        return (name, vhost) in self._handlers or (name, None) in self._handlers
+
+    def _chain(self, name: str, vhost: str | None) -> list[tuple[int, Handler]]:
+        specific = self._handlers.get((name, vhost), [])
+        general = self._handlers.get((name, None), []) if vhost is not None else []
+        if not general:
+            return list(specific)
+        return sorted(specific + general, key=lambda pair: -pair[0])
+
+    async def fire(self, name: str, vhost: str | None = None, **fields: Any) -> bool:
+        """Run notification handlers in priority order; return True when one returned STOP."""
+        if name not in EVENTS:
+            raise UnknownEvent(name)
+        for _, handler in self._chain(name, vhost):
+            if await handler(**fields) is STOP:
+                return True
+        return False
+
+    async def fold(self, name: str, value: Any, vhost: str | None = None, **fields: Any) -> Any:
+        """Pass ``value`` through the fold handlers; return the result or DROP."""
+        if name not in FOLDS:
+            raise UnknownEvent(name)
+        for _, handler in self._chain(name, vhost):
+            value = await handler(value, **fields)
+            if value is DROP:
+                return DROP
+        return value

@@ -1,0 +1,250 @@
+"""The module contract: how every protocol feature enters the server.
+
+A module file builds one :class:`Module` declaration at import time and registers nothing. The
+registry starts it once per vhost with a :class:`ModuleContext`; everything registered through that
+context (IQ handlers, presence handlers, events, folds, timers) is undone when the vhost or the module
+is unloaded.
+
+    module = Module(name="ping", specs=[Spec("XEP-0199", "2.0.1")], features=[ns.PING])
+
+    @module.iq("get", ns.PING, "ping", to=("server", "self", "bare"))
+    async def answer_ping(ctx: IqContext) -> Element:
+        return ctx.result()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tigase_py.server.jid import Jid
+from tigase_py.server.xml.element import Element
+
+if TYPE_CHECKING:
+    from tigase_py.server.core.server import Server
+    from tigase_py.server.core.session import Session
+    from tigase_py.server.storage.engine import Storage
+
+ADDRESSING = ("server", "self", "bare")
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A specification a module implements, e.g. ``Spec("XEP-0199", "2.0.1")``."""
+
+    name: str
+    version: str = ""
+    section: str = ""
+    status: str = "complete"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    category: str
+    type: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IqKey:
+    type: str
+    addressing: str
+    ns: str
+    element: str
+
+    def __str__(self) -> str:
+        return f"iq-{self.type}/{self.addressing}/{self.ns}:{self.element}"
+
+
+IqHandler = Callable[["IqContext"], Awaitable[Element | None]]
+PresenceHandler = Callable[["StanzaContext"], Awaitable[None]]
+
+
+@dataclass
+class _Declarations:
+    iqs: list[tuple[tuple[str, ...], str, str, tuple[str, ...], IqHandler]] = field(default_factory=list)
+    presence: list[tuple[str, PresenceHandler]] = field(default_factory=list)
+    events: list[tuple[str, int, Callable[..., Awaitable[Any]]]] = field(default_factory=list)
+    folds: list[tuple[str, int, Callable[..., Awaitable[Any]]]] = field(default_factory=list)
+    starts: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
+    stops: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
+
+
+class Module:
+    """A declaration of one protocol feature."""
+
+    def __init__(
+        self,
+        name: str,
+        specs: Iterable[Spec] = (),
+        features: Iterable[str] = (),
+        account_features: Iterable[str] = (),
+        identities: Iterable[Identity] = (),
+        depends: Iterable[str] = (),
+        config: type | None = None,
+        stream_features: Callable[[Session], Element | None] | None = None,
+    ) -> None:
+        self.name = name
+        self.specs = tuple(specs)
+        self.features = tuple(features)
+        self.account_features = tuple(account_features)
+        self.identities = tuple(identities)
+        self.depends = tuple(depends)
+        self.config = config
+        self.stream_features = stream_features
+        self.declared = _Declarations()
+
+    def iq(
+        self, types: str | tuple[str, ...], ns: str, element: str, to: str | tuple[str, ...] = ("self",)
+    ) -> Callable[[IqHandler], IqHandler]:
+        type_list = (types,) if isinstance(types, str) else tuple(types)
+        addressing = (to,) if isinstance(to, str) else tuple(to)
+        for item in addressing:
+            if item not in ADDRESSING:
+                raise ValueError(f"unknown addressing {item!r}")
+
+        def register(fn: IqHandler) -> IqHandler:
+            self.declared.iqs.append((type_list, ns, element, addressing, fn))
+            return fn
+
+        return register
+
+    def presence(self, direction: str) -> Callable[[PresenceHandler], PresenceHandler]:
+        if direction not in ("outbound", "inbound"):
+            raise ValueError(direction)
+
+        def register(fn: PresenceHandler) -> PresenceHandler:
+            self.declared.presence.append((direction, fn))
+            return fn
+
+        return register
+
+    def on(self, event: str, priority: int = 0) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+        def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            self.declared.events.append((event, priority, fn))
+            return fn
+
+        return register
+
+    def fold(self, name: str, priority: int = 0) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+        def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            self.declared.folds.append((name, priority, fn))
+            return fn
+
+        return register
+
+    def on_start(self, fn: Callable[[ModuleContext], Awaitable[None]]) -> Callable[[ModuleContext], Awaitable[None]]:
+        self.declared.starts.append(fn)
+        return fn
+
+    def on_stop(self, fn: Callable[[ModuleContext], Awaitable[None]]) -> Callable[[ModuleContext], Awaitable[None]]:
+        self.declared.stops.append(fn)
+        return fn
+
+
+class ModuleContext:
+    """What a module instance on one vhost may use. Everything it registers is undone on unload."""
+
+    def __init__(self, server: Server, module: Module, vhost: str, config: Any) -> None:
+        self.server = server
+        self.module = module
+        self.vhost = vhost
+        self.config = config
+        self.log = logging.getLogger(f"tigase_py.modules.{module.name}")
+        self.state: dict[str, Any] = {}
+        self._undo: list[Callable[[], None]] = []
+
+    @property
+    def storage(self) -> Storage:
+        return self.server.storage
+
+    def add_undo(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
+
+    def undo_all(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    async def route(self, stanza: Element) -> None:
+        """Deliver a stanza the module originates (its ``from`` must be set)."""
+        await self.server.router.deliver(stanza)
+
+    async def fire(self, event: str, **fields: Any) -> bool:
+        return await self.server.bus.fire(event, self.vhost, **fields)
+
+    def sessions_of(self, owner: str) -> list[Session]:
+        return self.server.sessions.resources(owner)
+
+
+class StanzaContext:
+    """A stanza being handled: the stanza, its parsed sender and recipient, the module context."""
+
+    __slots__ = ("stanza", "sender", "to", "origin", "module")
+
+    def __init__(
+        self, module: ModuleContext, stanza: Element, sender: Jid, to: Jid, origin: Session | None
+    ) -> None:
+        self.module = module
+        self.stanza = stanza
+        self.sender = sender
+        self.to = to
+        self.origin = origin
+
+    @property
+    def storage(self) -> Storage:
+        return self.module.server.storage
+
+    @property
+    def config(self) -> Any:
+        return self.module.config
+
+    @property
+    def user(self) -> str:
+        """The bare JID string of the sender."""
+        return self.sender.bare_str
+
+    @property
+    def payload(self) -> Element:
+        child = self.stanza.first_child()
+        assert child is not None
+        return child
+
+    async def route(self, stanza: Element) -> None:
+        await self.module.server.router.deliver(stanza)
+
+
+class IqContext(StanzaContext):
+    __slots__ = ()
+
+    def result(self, payload: Element | None = None) -> Element:
+        attrs = {"type": "result", "id": self.stanza.attrs.get("id", "")}
+        frm = self.stanza.attrs.get("from")
+        if frm:
+            attrs["to"] = frm
+        attrs["from"] = str(self.to)
+        reply = Element("iq", attrs)
+        if payload is not None:
+            reply.children.append(payload)
+        return reply
+
+
+def build_config(module: Module, options: dict[str, Any]) -> Any:
+    """Instantiate the module's typed config from its ``[modules.<name>]`` table."""
+    if module.config is None:
+        if options:
+            raise ValueError(f"modules.{module.name}: this module takes no options")
+        return None
+    known = {f.name: f for f in dataclasses.fields(module.config)}
+    for key, value in options.items():
+        if key not in known:
+            raise ValueError(f"modules.{module.name}.{key}: unknown option")
+        expected = known[key].type
+        expected_type = {"int": int, "bool": bool, "str": str, "float": float}.get(str(expected))
+        if expected_type is not None and not (
+            isinstance(value, expected_type) and not (expected_type is int and isinstance(value, bool))
+        ):
+            raise ValueError(f"modules.{module.name}.{key}: expected {expected}, got {value!r}")
+    return module.config(**options)

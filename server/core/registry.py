@@ -1,0 +1,141 @@
+"""Loads and unloads modules per vhost, in dependency order, undoing every registration."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from tigase_py.server.core.module import Identity, Module, ModuleContext, build_config
+
+if TYPE_CHECKING:
+    from tigase_py.server.core.server import Server
+    from tigase_py.server.xml.element import Element
+
+log = logging.getLogger("tigase_py.registry")
+
+
+class ModuleLoadError(Exception):
+    pass
+
+
+def import_module(name: str) -> Module:
+    try:
+        python_module = importlib.import_module(f"tigase_py.server.modules.{name}")
+    except ModuleNotFoundError as exc:
+        raise ModuleLoadError(f"unknown module {name!r}") from exc
+    declaration = getattr(python_module, "module", None)
+    if not isinstance(declaration, Module):
+        raise ModuleLoadError(f"tigase_py.server.modules.{name} declares no Module")
+    return declaration
+
+
+def resolve_order(names: tuple[str, ...]) -> list[Module]:
+    """Import the enabled modules and sort them so dependencies start first."""
+    declared = {name: import_module(name) for name in names}
+    ordered: list[Module] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if any(m.name == name for m in ordered):
+            return
+        if name in visiting:
+            raise ModuleLoadError(f"dependency cycle through {name!r}")
+        visiting.add(name)
+        for dependency in declared[name].depends:
+            if dependency not in declared:
+                raise ModuleLoadError(f"module {name!r} needs {dependency!r}, which is not enabled")
+            visit(dependency)
+        visiting.discard(name)
+        ordered.append(declared[name])
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def validate_options(names: tuple[str, ...], options: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Build every module's typed config; raise ValueError naming the bad key."""
+    configs: dict[str, Any] = {}
+    for module in resolve_order(names):
+        configs[module.name] = build_config(module, dict(options.get(module.name, {})))
+    for name in options:
+        if name not in names:
+            raise ValueError(f"modules.{name}: options given for a module that is not enabled")
+    return configs
+
+
+class ModuleRegistry:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        config = server.config.modules
+        self.modules = resolve_order(config.enabled)
+        self.configs = validate_options(config.enabled, config.options)
+        self.loaded: dict[str, list[ModuleContext]] = {}
+
+    async def load_vhost(self, vhost: str) -> None:
+        if vhost in self.loaded:
+            return
+        contexts: list[ModuleContext] = []
+        self.loaded[vhost] = contexts
+        for module in self.modules:
+            ctx = ModuleContext(self.server, module, vhost, self.configs[module.name])
+            self._register(ctx)
+            contexts.append(ctx)
+            for start in module.declared.starts:
+                await start(ctx)
+        log.info("vhost_loaded vhost=%s modules=%d", vhost, len(contexts))
+
+    async def unload_vhost(self, vhost: str) -> None:
+        contexts = self.loaded.pop(vhost, [])
+        for ctx in reversed(contexts):
+            for stop in ctx.module.declared.stops:
+                try:
+                    await stop(ctx)
+                except Exception:
+                    log.exception("module_stop_failed module=%s vhost=%s", ctx.module.name, vhost)
+            ctx.undo_all()
+
+    def _register(self, ctx: ModuleContext) -> None:
+        router = self.server.router
+        bus = self.server.bus
+        declared = ctx.module.declared
+        for types, ns, element, addressing, handler in declared.iqs:
+            for iq_type in types:
+                for address in addressing:
+                    router.add_iq((ctx.vhost, iq_type, address, ns, element), handler, ctx)
+        for direction, presence_handler in declared.presence:
+            router.add_presence(ctx.vhost, direction, presence_handler, ctx)
+        for event, priority, fn in declared.events:
+            ctx.add_undo(bus.on(event, _bind(fn, ctx), ctx.vhost, priority))
+        for fold, priority, fn in declared.folds:
+            ctx.add_undo(bus.on(fold, _bind(fn, ctx), ctx.vhost, priority))
+
+    # -- what modules declared, for disco and stream features ------------
+    def features(self, vhost: str, account: bool = False) -> list[str]:
+        found: list[str] = []
+        for ctx in self.loaded.get(vhost, []):
+            found.extend(ctx.module.account_features if account else ctx.module.features)
+        return sorted(set(found))
+
+    def identities(self, vhost: str) -> list[Identity]:
+        return [i for ctx in self.loaded.get(vhost, []) for i in ctx.module.identities]
+
+    def stream_features(self, vhost: str, session: Any) -> list[Element]:
+        out: list[Element] = []
+        for ctx in self.loaded.get(vhost, []):
+            if ctx.module.stream_features is not None:
+                feature = ctx.module.stream_features(session)
+                if feature is not None:
+                    out.append(feature)
+        return out
+
+    def is_loaded(self, vhost: str, name: str) -> bool:
+        return any(ctx.module.name == name for ctx in self.loaded.get(vhost, []))
+
+
+def _bind(fn: Any, ctx: ModuleContext) -> Any:
+    async def bound(*args: Any, **fields: Any) -> Any:
+        return await fn(ctx, *args, **fields)
+
+    return bound

@@ -1,0 +1,260 @@
+"""Stanza routing per RFC 6120 section 10 and RFC 6121 section 8.
+
+``route`` takes a stanza from a local client session (``from`` already stamped); ``deliver`` takes
+any stanza with ``from`` set and brings it to its recipient: a session, a module handler acting for
+the server or for an account, offline storage, or an error bounced to the sender. Handler errors are
+turned into wire errors here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from tigase_py.server import jid as jids
+from tigase_py.server.core.events import DROP, STOP
+from tigase_py.server.core.module import IqContext, IqHandler, ModuleContext, PresenceHandler, StanzaContext
+from tigase_py.server.errors import StanzaError, error_reply
+from tigase_py.server.jid import Jid
+
+if TYPE_CHECKING:
+    from tigase_py.server.core.server import Server
+    from tigase_py.server.core.session import Session
+    from tigase_py.server.xml.element import Element
+
+log = logging.getLogger("tigase_py.router")
+
+IqTableKey = tuple[str, str, str, str, str]  # vhost, type, addressing, ns, element
+
+
+class Router:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.iq_handlers: dict[IqTableKey, tuple[IqHandler, ModuleContext]] = {}
+        self.presence_handlers: dict[tuple[str, str], tuple[PresenceHandler, ModuleContext]] = {}
+        self.routed = 0
+
+    # -- registration (used by the module registry) ---------------------
+    def add_iq(self, key: IqTableKey, handler: IqHandler, ctx: ModuleContext) -> None:
+        if key in self.iq_handlers:
+            raise ValueError(f"IQ handler already registered for {key}")
+        self.iq_handlers[key] = (handler, ctx)
+        ctx.add_undo(lambda: self.iq_handlers.pop(key, None))
+
+    def add_presence(self, vhost: str, direction: str, handler: PresenceHandler, ctx: ModuleContext) -> None:
+        key = (vhost, direction)
+        self.presence_handlers[key] = (handler, ctx)
+        ctx.add_undo(lambda: self.presence_handlers.pop(key, None))
+
+    # -- entry points ---------------------------------------------------
+    async def route(self, stanza: Element, session: Session) -> None:
+        """Handle a stanza sent by a local client session."""
+        self.routed += 1
+        bus = self.server.bus
+        if bus.has("stanza.outbound", session.vhost):
+            try:
+                result = await bus.fold("stanza.outbound", stanza, session.vhost, session=session)
+            except StanzaError as error:
+                self.bounce(stanza, error)
+                return
+            if result is DROP:
+                return
+        if stanza.tag == "presence":
+            entry = self.presence_handlers.get((session.vhost, "outbound"))
+            if entry is not None:
+                handler, ctx = entry
+                await self._call_presence(handler, ctx, stanza, session.jid, session.jid, session)
+                return
+            if "to" not in stanza.attrs:
+                return
+        await self.deliver(stanza, session)
+
+    async def deliver(self, stanza: Element, origin: Session | None = None) -> None:
+        """Bring a stanza with ``from`` set to its recipient."""
+        attrs = stanza.attrs
+        sender = jids.try_parse(attrs.get("from"))
+        if sender is None:
+            log.warning("dropping stanza without a valid from: %s", stanza.to_str()[:200])
+            return
+        to_text = attrs.get("to")
+        if to_text is None:
+            to = sender.bare
+        else:
+            try:
+                to = jids.parse(to_text)
+            except jids.JidError:
+                self.bounce(stanza, StanzaError("jid-malformed", "invalid 'to' address"))
+                return
+        if to.domain not in self.server.vhosts:
+            if stanza.tag != "presence":
+                self.bounce(stanza, StanzaError("remote-server-not-found", f"no route to {to.domain}"))
+            return
+        tag = stanza.tag
+        try:
+            if tag == "message":
+                await self._deliver_message(stanza, sender, to)
+            elif tag == "iq":
+                await self._deliver_iq(stanza, sender, to, origin)
+            else:
+                await self._deliver_presence(stanza, sender, to)
+        except StanzaError as error:
+            self.bounce(stanza, error)
+
+    def bounce(self, stanza: Element, error: StanzaError) -> None:
+        """Send an error reply for ``stanza`` to its sender (never for errors or IQ results)."""
+        stanza_type = stanza.attrs.get("type")
+        if stanza_type == "error" or (stanza.tag == "iq" and stanza_type == "result"):
+            return
+        if stanza.tag == "presence":
+            return
+        sender = jids.try_parse(stanza.attrs.get("from"))
+        if sender is None:
+            return
+        reply = error_reply(stanza, error)
+        if "from" not in reply.attrs:
+            reply.attrs["from"] = sender.domain
+        session = self.server.sessions.get(sender)
+        if session is not None:
+            session.send(reply)
+        elif sender.resource == "" and sender.domain in self.server.vhosts:
+            return
+
+    # -- local delivery -------------------------------------------------
+    async def _filter(self, stanza: Element, owner: str, vhost: str) -> Element | None:
+        bus = self.server.bus
+        if not bus.has("stanza.deliver", vhost):
+            return stanza
+        result = await bus.fold("stanza.deliver", stanza, vhost, owner=owner)
+        return None if result is DROP else result
+
+    async def _deliver_message(self, stanza: Element, sender: Jid, to: Jid) -> None:
+        sessions = self.server.sessions
+        msg_type = stanza.attrs.get("type", "normal")
+        if to.is_domain:
+            if msg_type not in ("error", "headline"):
+                raise StanzaError("service-unavailable")
+            return
+        owner = to.bare_str
+        if await self._filter(stanza, owner, to.domain) is None:
+            return
+        if to.resource:
+            session = sessions.get(to)
+            if session is not None:
+                session.send(stanza)
+                return
+            if msg_type in ("error", "headline"):
+                return
+            if msg_type == "groupchat":
+                raise StanzaError("service-unavailable")
+        if msg_type == "groupchat":
+            raise StanzaError("service-unavailable")
+        targets = [s for s in sessions.resources(owner) if s.available and s.priority >= 0]
+        if targets:
+            if msg_type != "headline":
+                top = max(s.priority for s in targets)
+                targets = [s for s in targets if s.priority == top]
+            for session in targets:
+                session.send(stanza)
+            return
+        if msg_type in ("error", "headline"):
+            return
+        if not await self.server.user_exists(owner):
+            raise StanzaError("service-unavailable")
+        stored = await self.server.bus.fire("message.offline", to.domain, stanza=stanza, owner=owner)
+        if not stored:
+            raise StanzaError("service-unavailable")
+
+    async def _deliver_iq(self, stanza: Element, sender: Jid, to: Jid, origin: Session | None) -> None:
+        iq_type = stanza.attrs.get("type")
+        if iq_type not in ("get", "set", "result", "error"):
+            raise StanzaError("bad-request", "invalid IQ type")
+        if "id" not in stanza.attrs:
+            raise StanzaError("bad-request", "IQ without id")
+        request = iq_type in ("get", "set")
+        if to.resource:
+            if await self._filter(stanza, to.bare_str, to.domain) is None:
+                if request:
+                    raise StanzaError("service-unavailable")
+                return
+            session = self.server.sessions.get(to)
+            if session is not None:
+                session.send(stanza)
+            elif request:
+                raise StanzaError("service-unavailable")
+            return
+        if not request:
+            return
+        children = [c for c in stanza.children if not isinstance(c, str)]
+        if len(children) != 1:
+            raise StanzaError("bad-request", "an IQ request needs exactly one payload")
+        payload = children[0]
+        if to.is_domain:
+            addressing = "server"
+        elif to.bare == sender.bare:
+            addressing = "self"
+        else:
+            addressing = "bare"
+            if await self._filter(stanza, to.bare_str, to.domain) is None:
+                raise StanzaError("service-unavailable")
+            if not await self.server.user_exists(to.bare_str):
+                raise StanzaError("service-unavailable")
+        entry = self.iq_handlers.get((to.domain, iq_type, addressing, payload.ns, payload.name))
+        if entry is None:
+            raise StanzaError("service-unavailable")
+        handler, ctx = entry
+        context = IqContext(ctx, stanza, sender, to, origin)
+        try:
+            reply = await handler(context)
+        except StanzaError:
+            raise
+        except Exception:
+            log.exception(
+                "handler_failed key=%s id=%s from=%s",
+                f"iq-{iq_type}/{addressing}/{payload.ns}:{payload.name}",
+                stanza.attrs.get("id"),
+                sender,
+            )
+            raise StanzaError("internal-server-error") from None
+        if reply is not None:
+            await self.deliver(reply)
+
+    async def _deliver_presence(self, stanza: Element, sender: Jid, to: Jid) -> None:
+        if to.is_domain:
+            return
+        entry = self.presence_handlers.get((to.domain, "inbound"))
+        if entry is not None:
+            handler, ctx = entry
+            await self._call_presence(handler, ctx, stanza, sender, to, None)
+            return
+        if await self._filter(stanza, to.bare_str, to.domain) is None:
+            return
+        if to.resource:
+            session = self.server.sessions.get(to)
+            if session is not None:
+                session.send(stanza)
+            return
+        for session in self.server.sessions.resources(to.bare_str):
+            if session.available:
+                session.send(stanza)
+
+    async def _call_presence(
+        self, handler: PresenceHandler, ctx: ModuleContext, stanza: Element, sender: Jid, to: Jid, origin: Any
+    ) -> None:
+        try:
+            await handler(StanzaContext(ctx, stanza, sender, to, origin))
+        except StanzaError:
+            raise
+        except Exception:
+            log.exception("presence_handler_failed module=%s from=%s", ctx.module.name, sender)
+
+    async def deliver_to_available(self, stanza: Element, owner: str) -> int:
+        """Send ``stanza`` to every available resource of a local account; return how many."""
+        count = 0
+        for session in self.server.sessions.resources(owner):
+            if session.available:
+                session.send(stanza)
+                count += 1
+        return count
+
+
+__all__ = ["Router", "STOP"]

@@ -1,0 +1,88 @@
+"""The Server: one object that owns config, storage, sessions, router, modules and vhosts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from tigase_py.server.core.events import EventBus
+from tigase_py.server.core.registry import ModuleRegistry
+from tigase_py.server.core.router import Router
+from tigase_py.server.core.session import SessionManager
+
+if TYPE_CHECKING:
+    from tigase_py.server.config.schema import ServerConfig
+    from tigase_py.server.storage.engine import Storage
+
+log = logging.getLogger("tigase_py.server")
+
+
+class Server:
+    def __init__(self, config: ServerConfig, storage: Storage) -> None:
+        self.config = config
+        self.storage = storage
+        self.started_at = time.time()
+        self.bus = EventBus()
+        self.sessions = SessionManager()
+        self.router = Router(self)
+        self.vhosts: set[str] = set()
+        self.registry = ModuleRegistry(self)
+        self.connections: set[Any] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.auth_failures = 0
+
+    def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a background task owned by the server (kept referenced, awaited at shutdown)."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background_task_failed", exc_info=task.exception())
+
+    async def user_exists(self, owner: str) -> bool:
+        local, _, domain = owner.partition("@")
+        if not domain:
+            return False
+        return await self.storage.users.exists(local, domain)
+
+    def is_admin(self, bare: str) -> bool:
+        return bare in self.config.server.admins
+
+    def vhost_options(self, vhost: str) -> object | None:
+        return self.config.vhost_options.get(vhost)
+
+    # -- vhosts ------------------------------------------------------------
+    async def add_vhost(self, vhost: str) -> bool:
+        if vhost in self.vhosts:
+            return False
+        self.vhosts.add(vhost)
+        await self.registry.load_vhost(vhost)
+        await self.bus.fire("vhost.added", vhost, vhost=vhost)
+        log.info("vhost_added vhost=%s", vhost)
+        return True
+
+    async def remove_vhost(self, vhost: str) -> bool:
+        if vhost not in self.vhosts:
+            return False
+        for session in self.sessions.in_domain(vhost):
+            session.writer.close_with_error("host-gone", f"{vhost} is no longer served here")
+        await self.bus.fire("vhost.removed", vhost, vhost=vhost)
+        await self.registry.unload_vhost(vhost)
+        self.vhosts.discard(vhost)
+        log.info("vhost_removed vhost=%s", vhost)
+        return True
+
+    async def sync_vhosts(self) -> None:
+        """Make the served vhosts equal to the configured ones plus those stored in the database."""
+        wanted = set(self.config.server.vhosts) | set(await self.storage.vhosts.list())
+        for vhost in sorted(wanted - self.vhosts):
+            await self.add_vhost(vhost)
+        for vhost in sorted(self.vhosts - wanted):
+            await self.remove_vhost(vhost)

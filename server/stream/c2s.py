@@ -1,0 +1,360 @@
+"""A client-to-server connection: bytes → restricted parser → negotiation → bound session.
+
+Negotiation follows RFC 6120: stream header, STARTTLS (or direct TLS, XEP-0368), SASL, stream
+restart, resource binding. Once bound, every stanza is stamped with the session's full JID and handed
+to the router, in order, one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from tigase_py.server import jid as jids
+from tigase_py.server.core.session import Session
+from tigase_py.server.errors import StanzaError, StreamError, error_reply
+from tigase_py.server.stream import sasl
+from tigase_py.server.xml import ns
+from tigase_py.server.xml.element import Element, escape_attr
+from tigase_py.server.xml.parser import ParserLimits, StreamParser, XmlStreamError
+
+if TYPE_CHECKING:
+    from tigase_py.server.config.schema import ListenerConfig
+    from tigase_py.server.core.server import Server
+    from tigase_py.server.net.tls import TlsSetup
+
+log = logging.getLogger("tigase_py.c2s")
+
+PRE_AUTH_LIMITS = ParserLimits(max_stanza_bytes=16 * 1024, max_elements=32)
+MAX_OUTPUT_BUFFER = 8 * 1024 * 1024
+MAX_PENDING_STANZAS = 64
+STANZA_TAGS = frozenset({"message", "presence", "iq"})
+
+
+class C2SConnection(asyncio.Protocol):
+    """One client connection; also the StreamSink for its parser and the writer for its session."""
+
+    def __init__(self, server: Server, listener: ListenerConfig, tls: TlsSetup | None, direct_tls: bool) -> None:
+        self.server = server
+        self.listener = listener
+        self.tls = tls
+        self.secure = direct_tls
+        self.transport: asyncio.Transport | None = None
+        self.parser = StreamParser(self, PRE_AUTH_LIMITS)
+        self.domain = ""
+        self.username: str | None = None
+        self.session: Session | None = None
+        self.sasl: sasl.SaslExchange | None = None
+        self.closing = False
+        self.peer = ""
+        self._queue: collections.deque[Element] = collections.deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._paused = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._header_sent = False
+
+    # -- asyncio.Protocol -------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
+        self.server.connections.add(self)
+        timeout = self.server.config.limits.pre_auth_timeout
+        self._timer = asyncio.get_running_loop().call_later(timeout, self._pre_auth_expired)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        try:
+            self.parser.feed(data)
+        except XmlStreamError as exc:
+            app = Element("stanza-too-big", ns=ns.XMPP_ERRORS) if exc.too_big else None
+            self.close_with_error(exc.condition, exc.text, app)
+        except StreamError as exc:
+            self.close_with_error(exc.condition, exc.text, exc.app_condition)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self.server.connections.discard(self)
+        if self.session is not None:
+            session, self.session = self.session, None
+            self.server.track(self._end_session(session))
+
+    # -- StreamSink -------------------------------------------------------
+    def stream_opened(self, tag: str, namespace: str, attrs: dict[str, str]) -> None:
+        to = attrs.get("to")
+        self._send_header(to)
+        if tag.partition(":")[2] != "stream" and tag != "stream" or namespace != ns.STREAM:
+            raise StreamError("invalid-namespace", "the stream element must be in the streams namespace")
+        if attrs.get("xmlns", "") != ns.CLIENT:
+            raise StreamError("invalid-namespace", "this port serves jabber:client streams")
+        version = attrs.get("version", "0.9")
+        if not version.startswith("1."):
+            raise StreamError("unsupported-version", "XMPP 1.0 streams only")
+        if to is None:
+            raise StreamError("improper-addressing", "the stream header needs a 'to' address")
+        try:
+            domain = jids.prep_domain(to)
+        except jids.JidError:
+            raise StreamError("host-unknown") from None
+        if domain not in self.server.vhosts:
+            raise StreamError("host-unknown", f"{domain} is not served here")
+        if self.domain and domain != self.domain:
+            raise StreamError("host-unknown", "the domain changed on stream restart")
+        self.domain = domain
+        self._send_features()
+
+    def stanza_received(self, stanza: Element) -> None:
+        if self.session is not None:
+            self._accept_bound(stanza)
+            return
+        self._queue.append(stanza)
+        self._kick()
+
+    def stream_closed(self) -> None:
+        self.close()
+
+    # -- negotiation -------------------------------------------------------
+    def _send_header(self, to: str | None) -> None:
+        self._header_sent = True
+        frm = f" from='{escape_attr(self.domain or to or '')}'" if (self.domain or to) else ""
+        header = (
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+            f"xmlns:stream='http://etherx.jabber.org/streams' id='{secrets.token_hex(8)}'{frm} "
+            "version='1.0' xml:lang='en'>"
+        )
+        self.write(header.encode())
+
+    def _mechanisms(self) -> list[str]:
+        auth = self.server.config.auth
+        return sasl.offered_mechanisms(auth.mechanisms, self.secure, auth.allow_plain_without_tls)
+
+    def _send_features(self) -> None:
+        features = Element("stream:features")
+        if self.username is None:
+            if not self.secure and self.tls is not None and self.listener.tls == "starttls":
+                starttls = features.add("starttls", ns=ns.TLS)
+                if self.listener.require_tls:
+                    starttls.add("required")
+            if self.secure or not self.listener.require_tls or self.tls is None:
+                mechanisms = features.add("mechanisms", ns=ns.SASL)
+                for name in self._mechanisms():
+                    mechanisms.add("mechanism", text=name)
+            if self.secure and self.tls is not None:
+                binding = features.add("sasl-channel-binding", ns="urn:xmpp:sasl-cb:0")
+                binding.add("channel-binding", {"type": "tls-server-end-point"})
+        else:
+            features.add("bind", ns=ns.BIND)
+            features.add("session", ns=ns.SESSION).add("optional")
+            for feature in self.server.registry.stream_features(self.domain, self):
+                features.append(feature)
+        limits = features.add("limits", ns=ns.STREAM_LIMITS)
+        limits.add("max-bytes", text=str(self.server.config.limits.max_stanza_size))
+        limits.add("idle-seconds", text=str(int(self.server.config.limits.idle_timeout)))
+        self.write(features.to_bytes())
+
+    def _kick(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+        if len(self._queue) > MAX_PENDING_STANZAS and not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+
+    async def _work(self) -> None:
+        while self._queue:
+            stanza = self._queue.popleft()
+            try:
+                if self.session is None:
+                    await self._negotiate(stanza)
+                else:
+                    await self.server.router.route(stanza, self.session)
+            except StreamError as exc:
+                self.close_with_error(exc.condition, exc.text, exc.app_condition)
+            except StanzaError as exc:
+                self.write(error_reply(stanza, exc).to_bytes())
+            except Exception:
+                log.exception("stanza_failed peer=%s", self.peer)
+                if stanza.tag in STANZA_TAGS:
+                    self.write(error_reply(stanza, StanzaError("internal-server-error")).to_bytes())
+            if self._paused and len(self._queue) < MAX_PENDING_STANZAS // 2 and self.transport is not None:
+                self._paused = False
+                self.transport.resume_reading()
+
+    async def _negotiate(self, stanza: Element) -> None:
+        name, namespace = stanza.name, stanza.ns
+        if namespace == ns.TLS and name == "starttls":
+            return self._start_tls()
+        if namespace == ns.SASL and self.username is None:
+            return await self._sasl_step(stanza)
+        if self.username is not None and name == "iq":
+            bind = stanza.find("bind", ns.BIND)
+            if bind is not None and stanza.get("type") == "set":
+                return await self._bind(stanza, bind)
+            if stanza.find("session", ns.SESSION) is not None:
+                raise StreamError("not-authorized", "bind a resource first")
+        if self.username is None and not self.secure and self.listener.require_tls and self.tls is not None:
+            raise StreamError("policy-violation", "STARTTLS is required")
+        raise StreamError("not-authorized", "authenticate and bind a resource first")
+
+    def _start_tls(self) -> None:
+        if self.secure or self.tls is None or self.username is not None:
+            raise StreamError("policy-violation", "STARTTLS is not available now")
+        assert self.transport is not None
+        self.write(Element("proceed", ns=ns.TLS).to_bytes())
+        self.transport.pause_reading()
+        self.server.track(self._upgrade())
+
+    async def _upgrade(self) -> None:
+        assert self.transport is not None and self.tls is not None
+        loop = asyncio.get_running_loop()
+        try:
+            transport = await asyncio.wait_for(
+                loop.start_tls(self.transport, self, self.tls.context, server_side=True), timeout=30
+            )
+        except (TimeoutError, OSError, ConnectionError) as exc:
+            log.info("tls_failed peer=%s reason=%s", self.peer, exc)
+            self.transport.abort()
+            return
+        if transport is None:
+            return
+        self.transport = transport  # type: ignore[assignment]
+        self.secure = True
+        self.parser.reset()
+
+    async def _sasl_step(self, stanza: Element) -> None:
+        if not self.secure and self.listener.require_tls and self.tls is not None:
+            raise StreamError("policy-violation", "STARTTLS is required before authentication")
+        try:
+            if stanza.name == "auth":
+                binding = self.tls.certificate_pem if (self.secure and self.tls) else None
+                self.sasl = sasl.SaslExchange(self.server.storage, self.domain, self._mechanisms(), binding)
+                result = await self.sasl.start(stanza)
+            elif stanza.name == "response" and self.sasl is not None:
+                result = await self.sasl.respond(stanza)
+            elif stanza.name == "abort":
+                self.sasl = None
+                raise sasl.SaslFailure("aborted")
+            else:
+                raise sasl.SaslFailure("malformed-request")
+        except sasl.SaslFailure as failure:
+            self.sasl = None
+            self.server.auth_failures += 1
+            log.info("auth_failed peer=%s condition=%s", self.peer, failure.condition)
+            self.write(failure.to_element().to_bytes())
+            return
+        self.write(result.reply.to_bytes())
+        if result.username is not None:
+            self.username = result.username
+            self.sasl = None
+            self.parser.reset()
+            self.parser.set_limits(
+                ParserLimits(max_stanza_bytes=self.server.config.limits.max_stanza_size)
+            )
+
+    async def _bind(self, stanza: Element, bind: Element) -> None:
+        assert self.username is not None
+        requested = (bind.find_text("resource", ns.BIND) or "").strip()
+        resource = requested or secrets.token_hex(6)
+        owner = f"{self.username}@{self.domain}"
+        try:
+            full = jids.parse(f"{owner}/{resource}")
+        except jids.JidError:
+            raise StanzaError("bad-request", "invalid resource") from None
+        sessions = self.server.sessions
+        existing = sessions.get(full)
+        limits = self.server.config.limits
+        if existing is None and sessions.resource_count(owner) >= limits.max_sessions_per_user:
+            raise StanzaError("resource-constraint", "too many sessions for this account")
+        if existing is not None and self.server.config.server.resource_conflict == "refuse":
+            raise StanzaError("conflict", "resource in use")
+        session = Session(self, full, self.peer, self.secure)
+        previous = sessions.add(session)
+        self.session = session
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if previous is not None:
+            previous.writer.close_with_error("conflict", "replaced by a new session")
+        reply = Element("iq", {"type": "result", "id": stanza.get("id") or ""})
+        reply.add("bind", ns=ns.BIND).add("jid", text=str(full))
+        self.write(reply.to_bytes())
+        await self.server.bus.fire("session.bound", self.domain, session=session)
+        # Stanzas pipelined behind the bind request are routed now, in order.
+        pending = list(self._queue)
+        self._queue.clear()
+        for queued in pending:
+            self._accept_bound(queued)
+
+    # -- bound sessions ------------------------------------------------------
+    def _accept_bound(self, stanza: Element) -> None:
+        session = self.session
+        assert session is not None
+        if stanza.tag not in STANZA_TAGS or stanza.ns != ns.CLIENT:
+            self.close_with_error("unsupported-stanza-type", f"<{stanza.tag}/> is not a stanza")
+            return
+        frm = stanza.attrs.get("from")
+        if frm is not None and frm != session.full:
+            parsed = jids.try_parse(frm)
+            if parsed is None or (parsed != session.jid and parsed != session.jid.bare):
+                self.close_with_error("invalid-from", "the from address does not match the session")
+                return
+        stanza.attrs["from"] = session.full
+        if stanza.tag == "iq" and stanza.find("session", ns.SESSION) is not None and "to" not in stanza.attrs:
+            self.write(Element("iq", {"type": "result", "id": stanza.get("id") or ""}).to_bytes())
+            return
+        self._queue.append(stanza)
+        self._kick()
+
+    async def _end_session(self, session: Session) -> None:
+        # Let stanzas already received from this client reach their recipients first.
+        worker = self._worker
+        if worker is not None and not worker.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(worker), timeout=10)
+            except Exception:
+                log.warning("session_drain_incomplete jid=%s", session.full)
+        self.server.sessions.remove(session)
+        try:
+            await self.server.bus.fire("session.closed", session.vhost, session=session)
+        except Exception:
+            log.exception("session_close_hooks_failed jid=%s", session.full)
+
+    def _pre_auth_expired(self) -> None:
+        if self.session is None:
+            self.close_with_error("connection-timeout", "no session established in time")
+
+    # -- writing -----------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(data)
+        if transport.get_write_buffer_size() > MAX_OUTPUT_BUFFER:
+            self.close_with_error("policy-violation", "the client is not reading")
+
+    def send_stanza(self, stanza: Element) -> None:
+        self.write(stanza.to_bytes())
+
+    def close_with_error(self, condition: str, text: str = "", app_condition: Element | None = None) -> None:
+        if self.closing:
+            return
+        self._queue.clear()
+        if not self._header_sent:
+            self._send_header(None)
+        error = StreamError(condition, text, app_condition)
+        self.write(error.to_element().to_bytes())
+        self.close()
+
+    def close(self) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"</stream:stream>")
+            self.transport.close()
