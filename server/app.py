@@ -9,6 +9,7 @@ import pyexpat
 import resource
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,7 +60,12 @@ def configure_logging(config: ServerConfig) -> None:
     root.setLevel(level)
 
 
-async def serve(config: ServerConfig, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> int:
+async def serve(
+    config: ServerConfig,
+    ready: Callable[[Server], None] | None = None,
+    stop: asyncio.Event | None = None,
+    signals: bool = True,
+) -> int:
     from tigase_py.server.core.server import Server
     from tigase_py.server.net.tcp import start_listener
     from tigase_py.server.net.tls import build_server_context
@@ -89,10 +95,11 @@ async def serve(config: ServerConfig, ready: asyncio.Event | None = None, stop: 
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
         write_pidfile(pidfile)
         stop = stop or asyncio.Event()
-        install_signals(server, stop)
+        if signals:
+            install_signals(server, stop)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         if ready is not None:
-            ready.set()
+            ready(server)
         await stop.wait()
         poller.cancel()
         log.info("shutting down")
