@@ -1,0 +1,124 @@
+"""Database URLs and the async engine wrapper every store talks through.
+
+`Database.transaction()` and `Database.connection()` are the only doors to SQL: both turn any
+SQLAlchemy or driver exception into a one-line `StorageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from tigase_py.server.storage.errors import StorageError, Target, translate
+
+SQLITE_DRIVER = "sqlite+aiosqlite"
+MYSQL_DRIVER = "mysql+asyncmy"
+DRIVERS = {
+    "sqlite": SQLITE_DRIVER,
+    "sqlite+aiosqlite": SQLITE_DRIVER,
+    "mysql": MYSQL_DRIVER,
+    "mysql+asyncmy": MYSQL_DRIVER,
+    "mariadb": MYSQL_DRIVER,
+    "mariadb+asyncmy": MYSQL_DRIVER,
+}
+SQLITE_BUSY_TIMEOUT_MS = 5000
+MYSQL_POOL_RECYCLE_S = 3600
+URL_HELP = "use sqlite:///path/to/file.db or mysql://user:password@host:port/database"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse `url` and map the sync spellings (sqlite://, mysql://, mariadb://) to async drivers."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(f"invalid database URL: {exc}; {URL_HELP}") from exc
+    driver = DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise StorageError(f"unsupported database URL scheme {parsed.drivername!r}; {URL_HELP}")
+    parsed = parsed.set(drivername=driver)
+    if driver == MYSQL_DRIVER:
+        if not parsed.database:
+            raise StorageError(f"database URL names no database; {URL_HELP}")
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def target_of(url: URL) -> Target:
+    if url.get_backend_name() == "sqlite":
+        return Target("sqlite", url.database or ":memory:")
+    return Target("mysql", f"{url.host or 'localhost'}:{url.port or 3306}")
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database or "")
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def build_engine(url: URL) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_recycle=MYSQL_POOL_RECYCLE_S)
+
+
+class Database:
+    """An async engine plus error translation; shared by all stores of one `Storage`."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.url = url if isinstance(url, URL) else normalise_url(url)
+        self.target = target_of(self.url)
+        self.engine = build_engine(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except (SQLAlchemyError, OSError) as exc:
+            raise translate(self.target, exc) from exc
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads (autobegin; nothing is committed)."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except (SQLAlchemyError, OSError) as exc:
+            raise translate(self.target, exc) from exc
+
+    async def ping(self) -> bool:
+        try:
+            async with self.connection() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except StorageError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()

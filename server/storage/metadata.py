@@ -1,0 +1,48 @@
+"""The shared MetaData: every table of every store is declared on it, with named constraints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Binary collation: JIDs arrive normalised, and accent-insensitive collations would merge
+# distinct accounts ("rené" and "rene").
+TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+# Column lengths: an owner or contact bare JID pair must fit one InnoDB index (3072 bytes,
+# 4 bytes per utf8mb4 character).
+JID_LENGTH = 320
+DOMAIN_LENGTH = 255
+USERNAME_LENGTH = 255
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def large_text() -> sa.types.TypeEngine[str]:
+    """Text that may hold large XML: MEDIUMTEXT (16 MiB) on MySQL."""
+    return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+
+
+def serial() -> sa.types.TypeEngine[int]:
+    """A 64-bit auto-increment key that is still SQLite's INTEGER PRIMARY KEY rowid alias."""
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in DateTime columns on every backend."""
+    return datetime.now(UTC).replace(tzinfo=None)

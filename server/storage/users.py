@@ -1,0 +1,188 @@
+"""Accounts and their SCRAM credentials: passwords are never stored, only salted SCRAM keys."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import scramp
+import sqlalchemy as sa
+from scramp.utils import saslprep
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tigase_py.server.storage.database import Database
+from tigase_py.server.storage.errors import UserExists, UserNotFound
+from tigase_py.server.storage.metadata import (
+    DOMAIN_LENGTH,
+    TABLE_OPTIONS,
+    USERNAME_LENGTH,
+    metadata,
+    utcnow,
+)
+
+SCRAM_ITERATIONS = 4096
+# hash_name as the SASL mechanism names it → the hashlib name.
+SCRAM_HASHES = {"SHA-1": "sha1", "SHA-256": "sha256"}
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("domain", sa.String(DOMAIN_LENGTH), nullable=False),
+    sa.Column("username", sa.String(USERNAME_LENGTH), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("domain", "username"),
+    **TABLE_OPTIONS,
+)
+
+user_credentials = sa.Table(
+    "user_credentials",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("hash_name", sa.String(16), primary_key=True),
+    sa.Column("salt", sa.LargeBinary(255), nullable=False),
+    sa.Column("stored_key", sa.LargeBinary(255), nullable=False),
+    sa.Column("server_key", sa.LargeBinary(255), nullable=False),
+    sa.Column("iterations", sa.Integer, nullable=False),
+    **TABLE_OPTIONS,
+)
+
+Purge = Callable[[AsyncConnection, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class ScramCredentials:
+    """What a SCRAM server needs for one hash: never enough to recover the password."""
+
+    salt: bytes
+    stored_key: bytes
+    server_key: bytes
+    iterations: int
+
+
+def make_credentials(password: str, iterations: int) -> dict[str, ScramCredentials]:
+    """Salted SCRAM keys for every supported hash (CPU-bound: run it in a thread)."""
+    result: dict[str, ScramCredentials] = {}
+    for hash_name in SCRAM_HASHES:
+        try:
+            mechanism = scramp.ScramMechanism(f"SCRAM-{hash_name}")
+            salt, stored_key, server_key, count = mechanism.make_auth_info(password, iteration_count=iterations)
+        except scramp.ScramException as exc:
+            raise ValueError(f"unusable password: {exc.args[0]}") from exc
+        result[hash_name] = ScramCredentials(salt, stored_key, server_key, count)
+    return result
+
+
+def matches(password: str, hash_name: str, creds: ScramCredentials) -> bool:
+    """Recompute the stored key from `password` and compare in constant time."""
+    digest = SCRAM_HASHES[hash_name]
+    try:
+        prepared = saslprep(password).encode("utf-8")
+    except scramp.ScramException:
+        return False
+    salted = hashlib.pbkdf2_hmac(digest, prepared, creds.salt, creds.iterations)
+    client_key = hmac.new(salted, b"Client Key", digest).digest()
+    stored_key = hashlib.new(digest, client_key).digest()
+    return hmac.compare_digest(stored_key, creds.stored_key)
+
+
+def credential_rows(user_id: int, creds: dict[str, ScramCredentials]) -> builtins.list[dict[str, object]]:
+    return [
+        {
+            "user_id": user_id,
+            "hash_name": hash_name,
+            "salt": c.salt,
+            "stored_key": c.stored_key,
+            "server_key": c.server_key,
+            "iterations": c.iterations,
+        }
+        for hash_name, c in creds.items()
+    ]
+
+
+class UserStore:
+    """Registered accounts, keyed by (username, domain)."""
+
+    def __init__(self, db: Database, purge: Purge, *, iterations: int = SCRAM_ITERATIONS) -> None:
+        self._db = db
+        self._purge = purge
+        self.iterations = iterations
+
+    @staticmethod
+    def _where(username: str, domain: str) -> sa.ColumnElement[bool]:
+        return sa.and_(users.c.domain == domain, users.c.username == username)
+
+    async def create(self, username: str, domain: str, password: str) -> None:
+        creds = await asyncio.to_thread(make_credentials, password, self.iterations)
+        async with self._db.transaction() as conn:
+            try:
+                result = await conn.execute(
+                    sa.insert(users).values(domain=domain, username=username, created_at=utcnow())
+                )
+            except IntegrityError as exc:
+                raise UserExists(f"user {username}@{domain} already exists") from exc
+            user_id = result.inserted_primary_key[0]
+            await conn.execute(sa.insert(user_credentials), credential_rows(user_id, creds))
+
+    async def set_password(self, username: str, domain: str, password: str) -> None:
+        creds = await asyncio.to_thread(make_credentials, password, self.iterations)
+        async with self._db.transaction() as conn:
+            user_id = await conn.scalar(sa.select(users.c.id).where(self._where(username, domain)))
+            if user_id is None:
+                raise UserNotFound(f"user {username}@{domain} does not exist")
+            await conn.execute(sa.delete(user_credentials).where(user_credentials.c.user_id == user_id))
+            await conn.execute(sa.insert(user_credentials), credential_rows(user_id, creds))
+
+    async def delete(self, username: str, domain: str) -> bool:
+        """Delete the account and all its data; False if it did not exist."""
+        async with self._db.transaction() as conn:
+            return await self._purge(conn, f"{username}@{domain}")
+
+    async def exists(self, username: str, domain: str) -> bool:
+        async with self._db.connection() as conn:
+            found = await conn.scalar(sa.select(users.c.id).where(self._where(username, domain)))
+        return found is not None
+
+    async def list(self, domain: str | None = None) -> builtins.list[str]:
+        query = sa.select(users.c.username, users.c.domain)
+        if domain is not None:
+            query = query.where(users.c.domain == domain)
+        async with self._db.connection() as conn:
+            rows = (await conn.execute(query)).all()
+        return sorted(f"{row.username}@{row.domain}" for row in rows)
+
+    async def count(self, domain: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(users)
+        if domain is not None:
+            query = query.where(users.c.domain == domain)
+        async with self._db.connection() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    async def get_scram(self, username: str, domain: str, hash_name: str) -> ScramCredentials | None:
+        query = (
+            sa.select(
+                user_credentials.c.salt,
+                user_credentials.c.stored_key,
+                user_credentials.c.server_key,
+                user_credentials.c.iterations,
+            )
+            .join(users, users.c.id == user_credentials.c.user_id)
+            .where(self._where(username, domain), user_credentials.c.hash_name == hash_name)
+        )
+        async with self._db.connection() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return ScramCredentials(bytes(row.salt), bytes(row.stored_key), bytes(row.server_key), row.iterations)
+
+    async def verify_password(self, username: str, domain: str, password: str) -> bool:
+        for hash_name in ("SHA-256", "SHA-1"):
+            creds = await self.get_scram(username, domain, hash_name)
+            if creds is not None:
+                return await asyncio.to_thread(matches, password, hash_name, creds)
+        return False
