@@ -21,6 +21,7 @@ ENV_VAR = "TIGASE_PY_CONFIG"
 SYSTEM_CONFIG = Path("/etc/tigase-py") / CONFIG_NAME
 SECTIONS = ("server", "storage", "tls", "listeners", "limits", "auth", "modules", "vhosts")
 SOURCES = {
+    "argument": "command argument",
     "flag": "--config option",
     "env": f"${ENV_VAR}",
     "cwd": "current directory",
