@@ -108,6 +108,8 @@ class StreamParser:
         try:
             self._parser.Parse(data, False)
         except pyexpat.ExpatError as exc:
+            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                raise XmlStreamError("restricted-xml", "Restricted XML, see RFC 6120 section 11.1") from None
             raise XmlStreamError("not-well-formed", pyexpat.ErrorString(exc.code)) from None
         if self._fed - self._boundary > self.limits.max_stanza_bytes and self._depth > 1:
             raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
@@ -149,6 +151,8 @@ class StreamParser:
             return
         if depth >= limits.max_depth:
             raise XmlStreamError("policy-violation", "XML nesting too deep")
+        if depth == 1:
+            self._boundary = self._parser.CurrentByteIndex
         self._elements += 1
         if self._elements > limits.max_elements:
             raise XmlStreamError("policy-violation", "too many elements in one stanza")
@@ -182,7 +186,9 @@ class StreamParser:
         element = self._stack.pop()
         if depth == 1:
             self._elements = 0
-            self._boundary = self._parser.CurrentByteIndex
+            end = self._parser.CurrentByteIndex + len(tag) + 3
+            if end - self._boundary > self.limits.max_stanza_bytes:
+                raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
             self._sink.stanza_received(element)
 
     def _text(self, data: str) -> None:
