@@ -177,7 +177,7 @@ async def login(
 ) -> Client:
     client = Client(jid, password, plugins)
     if mechanism is not None:
-        client["feature_mechanisms"].use_mech = mechanism  # type: ignore[index]
+        client.plugin["feature_mechanisms"].use_mech = mechanism
     if mode == "direct":
         client.enable_starttls = False
         client.enable_direct_tls = True

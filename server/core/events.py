@@ -75,7 +75,7 @@ class EventBus:
             return list(specific)
         return sorted(specific + general, key=lambda pair: -pair[0])
 
-    async def fire(self, name: str, vhost: str | None = None, **fields: Any) -> bool:
+    async def fire(self, name: str, vhost: str | None = None, /, **fields: Any) -> bool:
         """Run notification handlers in priority order; return True when one returned STOP."""
         if name not in EVENTS:
             raise UnknownEvent(name)
@@ -84,7 +84,7 @@ class EventBus:
                 return True
         return False
 
-    async def fold(self, name: str, value: Any, vhost: str | None = None, **fields: Any) -> Any:
+    async def fold(self, name: str, value: Any, vhost: str | None = None, /, **fields: Any) -> Any:
         """Pass ``value`` through the fold handlers; return the result or DROP."""
         if name not in FOLDS:
             raise UnknownEvent(name)

@@ -55,6 +55,8 @@ class C2SConnection(asyncio.Protocol):
         self._paused = False
         self._timer: asyncio.TimerHandle | None = None
         self._header_sent = False
+        self._upgrading = False
+        self._held: list[bytes] = []
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -68,6 +70,9 @@ class C2SConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
+            return
+        if self._upgrading:
+            self._held.append(data)
             return
         try:
             self.parser.feed(data)
@@ -208,6 +213,8 @@ class C2SConnection(asyncio.Protocol):
         assert self.transport is not None
         self.write(Element("proceed", ns=ns.TLS).to_bytes())
         self.transport.pause_reading()
+        self.parser.reset()
+        self._upgrading = True
         self.server.track(self._upgrade())
 
     async def _upgrade(self) -> None:
@@ -225,7 +232,10 @@ class C2SConnection(asyncio.Protocol):
             return
         self.transport = transport  # type: ignore[assignment]
         self.secure = True
-        self.parser.reset()
+        self._upgrading = False
+        held, self._held = self._held, []
+        for data in held:
+            self.data_received(data)
 
     async def _sasl_step(self, stanza: Element) -> None:
         if not self.secure and self.listener.require_tls and self.tls is not None:
