@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,7 +27,7 @@ def handle_error(exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt):
         console.error("interrupted")
         return 130
-    if isinstance(exc, click.exceptions.Abort):
+    if isinstance(exc, typer.Abort):
         console.error("aborted")
         return 130 if isinstance(exc.__context__, KeyboardInterrupt) else 1
     if isinstance(exc, errors.CliError):
@@ -56,15 +55,24 @@ def handle_error(exc: BaseException) -> int:
     return 1
 
 
+def _framework_errors() -> tuple[type[BaseException], ...]:
+    """What typer reports itself: ``Exit`` and click's ``ClickException`` (vendored since typer 0.26)."""
+    usage_chain = typer.BadParameter.__mro__  # BadParameter → UsageError → ClickException → ...
+    return (typer.Exit, *(cls for cls in usage_chain if cls.__name__ == "ClickException"))
+
+
+_FRAMEWORK_ERRORS = _framework_errors()
+
+
 class RootGroup(TyperGroup):
     """Maps exceptions raised by any subcommand (also under ``CliRunner``) via :func:`handle_error`."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.ClickException):
+        except _FRAMEWORK_ERRORS:
             raise
-        except (Exception, KeyboardInterrupt, click.exceptions.Abort) as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             raise typer.Exit(handle_error(exc)) from None
 
 
