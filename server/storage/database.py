@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tigase_py.server.storage.errors import StorageError, Target, translate
+from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, Target, translate
 
 SQLITE_DRIVER = "sqlite+aiosqlite"
 MYSQL_DRIVER = "mysql+asyncmy"
@@ -31,22 +31,23 @@ DRIVERS = {
 }
 SQLITE_BUSY_TIMEOUT_MS = 5000
 MYSQL_POOL_RECYCLE_S = 3600
+WRITE_OPTION = "tigase_write"
 URL_HELP = "use sqlite:///path/to/file.db or mysql://user:password@host:port/database"
 
 
-def normalise_url(url: str) -> URL:
+def normalise_url(url: str, *, require_database: bool = True) -> URL:
     """Parse `url` and map the sync spellings (sqlite://, mysql://, mariadb://) to async drivers."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise StorageError(f"invalid database URL: {exc}; {URL_HELP}") from exc
+        raise InvalidStorageUrl(f"invalid database URL: {exc}; {URL_HELP}") from exc
     driver = DRIVERS.get(parsed.drivername)
     if driver is None:
-        raise StorageError(f"unsupported database URL scheme {parsed.drivername!r}; {URL_HELP}")
+        raise InvalidStorageUrl(f"unsupported database URL scheme {parsed.drivername!r}; {URL_HELP}")
     parsed = parsed.set(drivername=driver)
     if driver == MYSQL_DRIVER:
-        if not parsed.database:
-            raise StorageError(f"database URL names no database; {URL_HELP}")
+        if require_database and not parsed.database:
+            raise InvalidStorageUrl(f"database URL names no database; {URL_HELP}")
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
@@ -66,6 +67,8 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver must not emit BEGIN itself: `_begin_sqlite` does, so writers can lock up front.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -74,10 +77,18 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_sqlite(conn: sa.Connection) -> None:
+    """BEGIN IMMEDIATE for write transactions: a deferred reader that later writes would fail with
+    SQLITE_BUSY at once under concurrency, while an immediate one waits out busy_timeout."""
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def build_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_recycle=MYSQL_POOL_RECYCLE_S)
 
@@ -98,8 +109,10 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
         try:
-            async with self.engine.begin() as conn:
-                yield conn
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(**{WRITE_OPTION: True})
+                async with conn.begin():
+                    yield conn
         except (SQLAlchemyError, OSError) as exc:
             raise translate(self.target, exc) from exc
 

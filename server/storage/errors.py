@@ -34,6 +34,10 @@ class StorageUnavailable(StorageError):
     """The database is unreachable, refuses the login, or does not exist."""
 
 
+class InvalidStorageUrl(StorageError):
+    """The database URL cannot be parsed or names an unsupported backend."""
+
+
 class UserExists(Exception):
     """`users.create` for an account that is already registered."""
 

@@ -46,3 +46,8 @@ def serial() -> sa.types.TypeEngine[int]:
 def utcnow() -> datetime:
     """Naive UTC, as stored in DateTime columns on every backend."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def key_bytes() -> sa.types.TypeEngine[bytes]:
+    """Short binary values (salts, SCRAM keys): VARBINARY(255) on MySQL."""
+    return sa.LargeBinary().with_variant(mysql.VARBINARY(255), "mysql")

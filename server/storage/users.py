@@ -21,6 +21,7 @@ from tigase_py.server.storage.metadata import (
     DOMAIN_LENGTH,
     TABLE_OPTIONS,
     USERNAME_LENGTH,
+    key_bytes,
     metadata,
     utcnow,
 )
@@ -45,9 +46,9 @@ user_credentials = sa.Table(
     metadata,
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("hash_name", sa.String(16), primary_key=True),
-    sa.Column("salt", sa.LargeBinary(255), nullable=False),
-    sa.Column("stored_key", sa.LargeBinary(255), nullable=False),
-    sa.Column("server_key", sa.LargeBinary(255), nullable=False),
+    sa.Column("salt", key_bytes(), nullable=False),
+    sa.Column("stored_key", key_bytes(), nullable=False),
+    sa.Column("server_key", key_bytes(), nullable=False),
     sa.Column("iterations", sa.Integer, nullable=False),
     **TABLE_OPTIONS,
 )

@@ -31,6 +31,10 @@ def large_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
 
 
+def key_bytes() -> sa.types.TypeEngine[bytes]:
+    return sa.LargeBinary().with_variant(mysql.VARBINARY(255), "mysql")
+
+
 def upgrade() -> None:
     op.create_table(
         "vhosts",
@@ -54,9 +58,9 @@ def upgrade() -> None:
         "user_credentials",
         sa.Column("user_id", sa.Integer, nullable=False),
         sa.Column("hash_name", sa.String(16), nullable=False),
-        sa.Column("salt", sa.LargeBinary(255), nullable=False),
-        sa.Column("stored_key", sa.LargeBinary(255), nullable=False),
-        sa.Column("server_key", sa.LargeBinary(255), nullable=False),
+        sa.Column("salt", key_bytes(), nullable=False),
+        sa.Column("stored_key", key_bytes(), nullable=False),
+        sa.Column("server_key", key_bytes(), nullable=False),
         sa.Column("iterations", sa.Integer, nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_user_credentials_user_id_users"), ondelete="CASCADE"
