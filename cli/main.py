@@ -67,7 +67,7 @@ _FRAMEWORK_ERRORS = _framework_errors()
 class RootGroup(TyperGroup):
     """Maps exceptions raised by any subcommand (also under ``CliRunner``) via :func:`handle_error`."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by newer typer versions
         try:
             return super().invoke(ctx)
         except _FRAMEWORK_ERRORS:
