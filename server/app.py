@@ -81,6 +81,9 @@ async def serve(
     server = Server(config, storage)
     listeners: list[asyncio.Server] = []
     pidfile = config.server.pidfile
+    stop = stop or asyncio.Event()
+    if signals:
+        install_signals(server, stop)
     try:
         await server.sync_vhosts()
         tls = None
@@ -94,9 +97,6 @@ async def serve(
                 return 1
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
         write_pidfile(pidfile)
-        stop = stop or asyncio.Event()
-        if signals:
-            install_signals(server, stop)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         if ready is not None:
             ready(server)

@@ -11,11 +11,12 @@ import asyncio
 import collections
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tigase_py.server import jid as jids
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
+from tigase_py.server.modules import register
 from tigase_py.server.stream import sasl
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element, escape_attr
@@ -60,8 +61,7 @@ class C2SConnection(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop transports do not subclass it
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
         self.server.connections.add(self)
@@ -154,6 +154,9 @@ class C2SConnection(asyncio.Protocol):
             if self.secure and self.tls is not None:
                 binding = features.add("sasl-channel-binding", ns="urn:xmpp:sasl-cb:0")
                 binding.add("channel-binding", {"type": "tls-server-end-point"})
+            registration = register.preauth_feature(self)
+            if registration is not None:
+                features.append(registration)
         else:
             features.add("bind", ns=ns.BIND)
             features.add("session", ns=ns.SESSION).add("optional")
@@ -203,6 +206,9 @@ class C2SConnection(asyncio.Protocol):
                 return await self._bind(stanza, bind)
             if stanza.find("session", ns.SESSION) is not None:
                 raise StreamError("not-authorized", "bind a resource first")
+        if self.username is None and name == "iq" and stanza.find("query", ns.REGISTER) is not None:
+            self.write((await register.handle_preauth(self, stanza)).to_bytes())
+            return None
         if self.username is None and not self.secure and self.listener.require_tls and self.tls is not None:
             raise StreamError("policy-violation", "STARTTLS is required")
         raise StreamError("not-authorized", "authenticate and bind a resource first")
