@@ -1,0 +1,68 @@
+"""XEP-0012: Last Activity — server uptime, and how long ago an account's last session ended."""
+
+from __future__ import annotations
+
+import time
+
+from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
+from tigase_py.server.core.session import Session
+from tigase_py.server.errors import StanzaError
+from tigase_py.server.xml import ns
+from tigase_py.server.xml.element import Element
+
+ALLOWED_SUBSCRIPTIONS = frozenset({"from", "both"})
+
+module = Module(
+    name="last",
+    specs=[Spec("XEP-0012", "2.0")],
+    features=[ns.LAST],
+    account_features=[ns.LAST],
+)
+
+
+def last_query(seconds: int, status: str = "") -> Element:
+    query = Element("query", {"seconds": str(max(0, seconds))}, ns=ns.LAST)
+    if status:
+        query.children.append(status)
+    return query
+
+
+def closing_status(session: Session) -> str:
+    """The status text of the session's final unavailable presence, if it sent one."""
+    presence = session.presence
+    if presence is None or presence.get("type") != "unavailable":
+        return ""
+    return presence.find_text("status") or ""
+
+
+@module.iq("get", ns.LAST, "query", to="server")
+async def server_uptime(ctx: IqContext) -> Element:
+    return ctx.result(last_query(int(time.time() - ctx.module.server.started_at)))
+
+
+async def may_see(ctx: IqContext, owner: str, requester: str) -> bool:
+    if requester == owner:
+        return True
+    item = await ctx.storage.roster.get_item(owner, requester)
+    return item is not None and item.subscription in ALLOWED_SUBSCRIPTIONS
+
+
+@module.iq("get", ns.LAST, "query", to=("self", "bare"))
+async def account_last(ctx: IqContext) -> Element:
+    owner = ctx.to.bare_str
+    if not await may_see(ctx, owner, ctx.sender.bare_str):
+        raise StanzaError("forbidden", "not subscribed to this account's presence")
+    if ctx.module.sessions_of(owner):
+        return ctx.result(last_query(0))
+    record = await ctx.storage.last_activity.get(owner)
+    if record is None:
+        raise StanzaError("item-not-found", "no activity recorded")
+    seconds, status = record
+    return ctx.result(last_query(int(time.time()) - seconds, status))
+
+
+@module.on("session.closed")
+async def record_logout(ctx: ModuleContext, session: Session) -> None:
+    if ctx.server.sessions.has_resources(session.bare):
+        return
+    await ctx.storage.last_activity.set(session.bare, int(time.time()), closing_status(session))
