@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Annotated, NoReturn, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -70,7 +70,7 @@ def masked(url: str) -> str:
         return "<invalid URL>"
 
 
-def run(action: Callable[[], Awaitable[T]]) -> T:
+def run(action: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run `action` and map storage failures to exit codes with a one-line message."""
     from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, StorageUnavailable
 

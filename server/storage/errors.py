@@ -65,7 +65,7 @@ def first_line(text: str) -> str:
 def driver_reason(exc: BaseException) -> tuple[int | None, str]:
     """The driver's error code (if any) and its message, unwrapped from SQLAlchemy."""
     orig = getattr(exc, "orig", None) or exc
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
     if len(args) >= 2 and isinstance(args[0], int):
         return args[0], first_line(str(args[1]))
     if isinstance(orig, OSError) and orig.strerror:

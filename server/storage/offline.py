@@ -23,7 +23,11 @@ class OfflineStore:
         self._db = db
 
     async def push(self, owner: str, stanza_xml: str, limit: int) -> bool:
-        """Queue a stanza; False (and nothing stored) when `owner` already has `limit` messages."""
+        """Queue a stanza; False (and nothing stored) when `owner` already has `limit` messages.
+
+        Exact on SQLite (writers are serialised); on MySQL two concurrent pushes for one owner may
+        each see room for one more, so the queue can overshoot `limit` by the number of racers.
+        """
         async with self._db.transaction() as conn:
             queued = await conn.scalar(
                 sa.select(sa.func.count()).select_from(offline_messages).where(offline_messages.c.owner == owner)

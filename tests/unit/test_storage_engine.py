@@ -47,9 +47,7 @@ async def test_schema_matches_models_after_migration(storage_url: str) -> None:
     storage = await open_storage(storage_url, create=True)
     try:
         async with storage.db.connection() as conn:
-            diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
-            )
+            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
     finally:
         await storage.close()
     assert diff == []

@@ -107,9 +107,7 @@ async def test_user_xml(storage: Storage) -> None:
     big = "<vCard xmlns='vcard-temp'><PHOTO>" + "A" * 300_000 + "</PHOTO></vCard>"
     await storage.user_xml.set(ALICE, "vcard", "", big)
     assert await storage.user_xml.get(ALICE, "vcard", "") == big
-    assert await storage.user_xml.get(ALICE, "private", "storage:bookmarks") == (
-        "<storage xmlns='storage:bookmarks'/>"
-    )
+    assert await storage.user_xml.get(ALICE, "private", "storage:bookmarks") == ("<storage xmlns='storage:bookmarks'/>")
     assert await storage.user_xml.get(BOB, "vcard", "") is None
     await storage.user_xml.delete(ALICE, "vcard", "")
     await storage.user_xml.delete(ALICE, "vcard", "")
