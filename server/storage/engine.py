@@ -6,13 +6,15 @@ from tigase_py.server.storage import migrate
 from tigase_py.server.storage.account import purge
 from tigase_py.server.storage.blocking import BlockingStore
 from tigase_py.server.storage.database import Database
-from tigase_py.server.storage.errors import StorageError
+from tigase_py.server.storage.errors import StorageError, StorageUnavailable, UserExists, UserNotFound
 from tigase_py.server.storage.last_activity import LastActivityStore
 from tigase_py.server.storage.offline import OfflineStore
 from tigase_py.server.storage.roster import RosterStore
 from tigase_py.server.storage.user_xml import UserXmlStore
 from tigase_py.server.storage.users import SCRAM_ITERATIONS, UserStore
 from tigase_py.server.storage.vhosts import VhostStore
+
+__all__ = ["Storage", "StorageError", "StorageUnavailable", "UserExists", "UserNotFound", "open_storage"]
 
 
 class Storage:
