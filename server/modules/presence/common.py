@@ -1,0 +1,102 @@
+"""Helpers shared by the presence handlers: local delivery, roster state, presence building."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tigase_py.server.core.events import DROP
+from tigase_py.server.modules.presence.subscription import State
+from tigase_py.server.modules.roster.items import is_hidden
+from tigase_py.server.modules.roster.push import push_item
+from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.xml.element import Element
+
+if TYPE_CHECKING:
+    from tigase_py.server.core.server import Server
+    from tigase_py.server.core.session import Session
+
+PRIORITY_MIN = -128
+PRIORITY_MAX = 127
+
+
+def presence(kind: str | None, frm: str, to: str) -> Element:
+    attrs = {"from": frm, "to": to}
+    if kind is not None:
+        attrs["type"] = kind
+    return Element("presence", attrs)
+
+
+def addressed(stanza: Element, frm: str, to: str) -> Element:
+    """A copy of ``stanza`` with new addresses (the original may be delivered elsewhere too)."""
+    clone = stanza.copy()
+    clone.attrs["from"] = frm
+    clone.attrs["to"] = to
+    return clone
+
+
+def parse_priority(stanza: Element) -> int:
+    text = stanza.find_text("priority")
+    if text is None:
+        return 0
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return 0
+    return max(PRIORITY_MIN, min(PRIORITY_MAX, value))
+
+
+def state_of(item: RosterItem | None) -> State:
+    if item is None:
+        return State()
+    return State(item.subscription, item.ask, item.pending_in, item.approved)
+
+
+async def save_state(server: Server, owner: str, contact: str, item: RosterItem | None, state: State) -> None:
+    """Store a new subscription state for ``contact`` and push it when the roster shows a change."""
+    roster = server.storage.roster
+    old = state_of(item)
+    if state == old:
+        return
+    if state == State() and item is not None and is_hidden(item):
+        # A request-only row whose request is gone: nothing is left to remember.
+        await roster.remove_item(owner, contact)
+        return
+    base = item or RosterItem(jid=contact)
+    updated = RosterItem(
+        jid=base.jid,
+        name=base.name,
+        subscription=state.subscription,
+        ask=state.ask,
+        pending_in=state.pending_in,
+        approved=state.approved,
+        groups=base.groups,
+    )
+    version = await roster.put_item(owner, updated)
+    if state.visible() != old.visible() or (item is not None and is_hidden(item) and not is_hidden(updated)):
+        push_item(server, owner, updated, version)
+
+
+async def filtered(server: Server, stanza: Element, owner: str, vhost: str) -> Element | None:
+    """Run the ``stanza.deliver`` fold (blocking and the like); None when the stanza is dropped."""
+    bus = server.bus
+    if not bus.has("stanza.deliver", vhost):
+        return stanza
+    result = await bus.fold("stanza.deliver", stanza, vhost, owner=owner)
+    return None if result is DROP else result
+
+
+async def deliver_to_sessions(server: Server, stanza: Element, owner: str, vhost: str) -> int:
+    """Deliver to every available resource of a local account; return how many got it."""
+    targets = [s for s in server.sessions.resources(owner) if s.available]
+    if not targets:
+        return 0
+    allowed = await filtered(server, stanza, owner, vhost)
+    if allowed is None:
+        return 0
+    for session in targets:
+        session.send(allowed)
+    return len(targets)
+
+
+def available_resources(server: Server, owner: str) -> list[Session]:
+    return [s for s in server.sessions.resources(owner) if s.available and s.presence is not None]
