@@ -4,7 +4,8 @@ Outbound (``stanza.outbound``): a message or IQ to a blocked JID is refused with
 plus ``<blocked xmlns='urn:xmpp:blocking:errors'/>``; presence to it is dropped. Inbound
 (``stanza.deliver``): messages and presence from a blocked JID are dropped, IQ get/set is answered
 with ``service-unavailable``. A blocked bare JID covers its full JIDs; a blocked domain covers
-everyone at it (XEP-0016 matching).
+everyone at it (XEP-0016 matching). Available presence and probes that the server sends on behalf of
+a local user are also kept from the JIDs that user blocked.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tigase_py.server.xml.element import Element
 CACHE_KEY = "blocklist"
 REQUESTED_KEY = "blocklist_requested"
 PRESENCE_SUBSCRIPTIONS = frozenset({"from", "both"})
+HIDDEN_PRESENCE = frozenset({None, "probe"})
 
 module = Module(
     name="blocking",
@@ -181,8 +183,16 @@ async def refuse_inbound(ctx: ModuleContext, stanza: Element, owner: str) -> Any
     sender = jids.try_parse(stanza.attrs.get("from"))
     if sender is None or sender.bare_str == owner:
         return stanza
-    if not is_blocked(await blocklist_of(ctx, owner), sender):
-        return stanza
-    if stanza.tag == "iq" and stanza.attrs.get("type") in ("get", "set"):
-        raise StanzaError("service-unavailable")
-    return DROP
+    if is_blocked(await blocklist_of(ctx, owner), sender):
+        if stanza.tag == "iq" and stanza.attrs.get("type") in ("get", "set"):
+            raise StanzaError("service-unavailable")
+        return DROP
+    if stanza.tag == "presence" and stanza.attrs.get("type") in HIDDEN_PRESENCE and is_local(ctx, sender):
+        # Presence the server broadcasts for a local sender never reaches JIDs that sender blocked.
+        if is_blocked(await blocklist_of(ctx, sender.bare_str), jids.parse(owner)):
+            return DROP
+    return stanza
+
+
+def is_local(ctx: ModuleContext, sender: Jid) -> bool:
+    return bool(sender.local) and sender.domain in ctx.server.vhosts

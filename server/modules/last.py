@@ -27,12 +27,26 @@ def last_query(seconds: int, status: str = "") -> Element:
     return query
 
 
+STATUS_KEY = "last_unavailable_status"
+
+
 def closing_status(session: Session) -> str:
     """The status text of the session's final unavailable presence, if it sent one."""
+    noted = session.cache.get(STATUS_KEY)
+    if isinstance(noted, str):
+        return noted
     presence = session.presence
     if presence is None or presence.get("type") != "unavailable":
         return ""
     return presence.find_text("status") or ""
+
+
+@module.fold("stanza.outbound")
+async def note_unavailable(ctx: ModuleContext, stanza: Element, session: Session) -> Element:
+    """Remember the status of a broadcast unavailable presence for the logout record."""
+    if stanza.tag == "presence" and stanza.get("type") == "unavailable" and "to" not in stanza.attrs:
+        session.cache[STATUS_KEY] = stanza.find_text("status") or ""
+    return stanza
 
 
 @module.iq("get", ns.LAST, "query", to="server")

@@ -11,6 +11,7 @@ from slixmpp.xmlstream import ET
 
 from tests.xmpp_harness import Client, RunningServer, login, running_server
 from tigase_py.server import __version__
+from tigase_py.server.storage.roster import RosterItem
 from tigase_py.server.xml import ns
 
 MINE = '"disco", "ping", "version", "time", "last", "private", "vcard", "blocking", "register"'
@@ -122,6 +123,8 @@ async def test_last_server_uptime_and_account(tmp_path: Path) -> None:
 async def test_last_records_logout_status(tmp_path: Path) -> None:
     async with running_server(tmp_path, extra=EXTRA) as handle:
         carol = await client_for(handle, "carol@localhost")
+        carol.send_presence(ptype="unavailable", pstatus="gone fishing")
+        await carol.plugin["xep_0199"].ping(jid="localhost", timeout=10)
         closed = asyncio.get_running_loop().create_future()
         carol.add_event_handler("disconnected", lambda *_: closed.done() or closed.set_result(None))
         carol.disconnect()
@@ -134,9 +137,12 @@ async def test_last_records_logout_status(tmp_path: Path) -> None:
         with pytest.raises(IqError) as caught:
             await alice.plugin["xep_0012"].get_last_activity("carol@localhost")
         assert caught.value.condition == "forbidden"
-        carol = await login(handle, "carol@localhost", plugins=PLUGINS, send_presence=False)
-        reply = await carol.plugin["xep_0012"].get_last_activity("carol@localhost")
+        await handle.server.storage.roster.put_item(
+            "carol@localhost", RosterItem("alice@localhost", subscription="from")
+        )
+        reply = await alice.plugin["xep_0012"].get_last_activity("carol@localhost")
         assert reply["last_activity"]["seconds"] >= 0
+        assert reply["last_activity"]["status"] == "gone fishing"
 
 
 async def test_private_roundtrip_and_restrictions(tmp_path: Path) -> None:
