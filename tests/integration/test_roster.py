@@ -6,6 +6,7 @@ The helpers at the top are shared with the presence and offline tests.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,35 @@ class PushLog:
                 got_jid, item, ver = await self.queue.get()
                 if got_jid == jid and all(item.get(k) == v for k, v in expected.items()):
                     return item, ver
+
+        return await asyncio.wait_for(find(), TIMEOUT)
+
+
+class PresenceLog:
+    """Every presence a client received since creation; ``wait`` also matches ones already seen."""
+
+    def __init__(self, client: Client) -> None:
+        self.seen: list[Any] = []
+        self.changed = asyncio.Condition()
+        client.add_event_handler("presence", self._on_presence)
+
+    def _on_presence(self, presence: Any) -> None:
+        self.seen.append(presence)
+
+        async def notify() -> None:
+            async with self.changed:
+                self.changed.notify_all()
+
+        asyncio.get_running_loop().create_task(notify())
+
+    async def wait(self, match: Callable[[Any], bool]) -> Any:
+        async def find() -> Any:
+            async with self.changed:
+                while True:
+                    for presence in self.seen:
+                        if match(presence):
+                            return presence
+                    await self.changed.wait()
 
         return await asyncio.wait_for(find(), TIMEOUT)
 
@@ -91,6 +121,8 @@ async def subscribe_both(alice: Client, bob: Client) -> None:
     """Alice and bob subscribe to each other, approving by hand; both end with 'both'."""
     a, b = alice.boundjid.bare, bob.boundjid.bare
     bob_pushes, alice_pushes = PushLog(bob), PushLog(alice)
+    await roster_query(alice)
+    await roster_query(bob)
     alice.send_presence(pto=b, ptype="subscribe")
     await bob.wait_presence(lambda p: p["type"] == "subscribe" and p["from"].bare == a)
     bob.send_presence(pto=a, ptype="subscribed")
