@@ -47,7 +47,7 @@ async def refuse_others(ctx: IqContext) -> Element:
 async def get_private(ctx: IqContext) -> Element:
     wanted = requested_element(ctx.payload)
     stored = await ctx.storage.user_xml.get(ctx.user, KIND, wanted.ns)
-    element = Element(wanted.tag, {"xmlns": wanted.ns})
+    element = Element(wanted.name, {"xmlns": wanted.ns})
     if stored is not None:
         try:
             element = parse_fragment(stored)
