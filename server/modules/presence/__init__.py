@@ -14,11 +14,18 @@ from tigase_py.server.modules.presence.inbound import answer_probe, deliver_avai
 from tigase_py.server.modules.presence.subscribe import handle_inbound, handle_outbound
 from tigase_py.server.modules.presence.subscription import KINDS
 from tigase_py.server.xml import ns
+from tigase_py.server.xml.element import Element
+
+
+def preapproval_feature(_connection: object) -> Element:
+    """RFC 6121 3.4: subscription pre-approval is supported."""
+    return Element("sub", ns=ns.PRESENCE_PREAPPROVAL)
+
 
 module = Module(
     name="presence",
     specs=[Spec("RFC 6121", section="3"), Spec("RFC 6121", section="4")],
-    account_features=[ns.PRESENCE_PREAPPROVAL],
+    stream_features=preapproval_feature,
     depends=["roster"],
 )
 

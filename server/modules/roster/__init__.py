@@ -18,7 +18,6 @@ def rosterver_feature(_connection: object) -> Element:
 module = Module(
     name="roster",
     specs=[Spec("RFC 6121", section="2"), Spec("XEP-0237", "1.3")],
-    features=[ns.ROSTER_VER],
     stream_features=rosterver_feature,
 )
 
