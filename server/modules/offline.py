@@ -60,8 +60,10 @@ async def store_message(ctx: ModuleContext, stanza: Element, owner: str) -> str 
 
 @module.on("session.presence")
 async def deliver_stored(ctx: ModuleContext, session: Session, initial: bool) -> None:
-    """Flush the queue to the first available presence with non-negative priority of a session."""
-    if session.priority < 0 or session.cache.get(DELIVERED) or not session.available:
+    """Flush the queue on initial presence, or on the first update that makes the priority non-negative."""
+    if session.priority < 0 or not session.available:
+        return
+    if not initial and session.cache.get(DELIVERED):
         return
     session.cache[DELIVERED] = True
     store = ctx.storage.offline

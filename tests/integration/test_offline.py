@@ -91,3 +91,17 @@ async def test_negative_priority_defers_delivery(tmp_path: Path) -> None:
         bob.send_presence(ppriority=1)
         message = await bob.next_message()
         assert message["body"] == "while hidden" and delay_of(message) is not None
+
+
+async def test_messages_kept_while_unavailable_come_with_next_initial_presence(tmp_path: Path) -> None:
+    async with running_server(tmp_path, extra=EXTRA) as handle:
+        alice = await user(handle, "alice@localhost")
+        bob = await user(handle, "bob@localhost")
+        bob.send_presence(ptype="unavailable")
+        await flush(bob)
+        alice.send_message(mto="bob@localhost", mbody="while away", mtype="chat")
+        await flush(alice)
+        assert bob.messages.empty()
+        bob.send_presence()
+        message = await bob.next_message()
+        assert message["body"] == "while away" and delay_of(message) is not None

@@ -7,7 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.test_roster import EXTRA, PresenceLog, PushLog, flush, roster_query, subscribe_both, user
+from tests.integration.test_roster import (
+    EXTRA,
+    PresenceLog,
+    PushLog,
+    flush,
+    roster_query,
+    roster_set,
+    subscribe_both,
+    user,
+)
 from tests.xmpp_harness import login, running_server
 
 
@@ -186,3 +195,38 @@ async def test_pre_approval(tmp_path: Path) -> None:
         await alice_pushes.wait("bob@localhost", subscription="to")
         await bob_pushes.wait("alice@localhost", subscription="from")
         await alice.wait_presence(sent_by(str(bob.boundjid)))
+
+
+async def test_subscribe_to_unknown_account_is_refused(tmp_path: Path) -> None:
+    async with running_server(tmp_path, extra=EXTRA) as handle:
+        alice = await user(handle, "alice@localhost")
+        pushes = PushLog(alice)
+        await roster_query(alice)
+        alice.send_presence(pto="nobody@localhost", ptype="subscribe")
+        item, _ = await pushes.wait("nobody@localhost", subscription="none")
+        assert item.get("ask") == "subscribe"
+        await alice.wait_presence(from_bare("nobody@localhost", "unsubscribed"))
+        item, _ = await pushes.wait("nobody@localhost", subscription="none")
+        assert item.get("ask") is None
+
+
+async def test_naming_a_requester_shows_it_in_the_roster(tmp_path: Path) -> None:
+    async with running_server(tmp_path, extra=EXTRA) as handle:
+        alice = await user(handle, "alice@localhost")
+        bob = await user(handle, "bob@localhost")
+        bob_log = PresenceLog(bob)
+        await roster_query(bob)
+        alice.send_presence(pto="bob@localhost", ptype="subscribe")
+        await bob_log.wait(from_bare("alice@localhost", "subscribe"))
+        query = await roster_query(bob)
+        assert query is not None and list(query) == []
+        await roster_set(bob, "<item jid='alice@localhost'/>")
+        query = await roster_query(bob)
+        assert query is not None
+        assert [(i.get("jid"), i.get("subscription"), i.get("name")) for i in query] == [
+            ("alice@localhost", "none", None)
+        ]
+        bob.send_presence(pto="alice@localhost", ptype="subscribed")
+        await flush(bob)
+        query = await roster_query(bob)
+        assert query is not None and [i.get("subscription") for i in query] == ["from"]

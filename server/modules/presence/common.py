@@ -74,6 +74,7 @@ async def save_state(server: Server, owner: str, contact: str, item: RosterItem 
     version = await roster.put_item(owner, updated)
     if state.visible() != old.visible() or (item is not None and is_hidden(item) and not is_hidden(updated)):
         push_item(server, owner, updated, version)
+        await server.bus.fire("roster.changed", owner.partition("@")[2], owner=owner, item=updated, version=version)
 
 
 async def filtered(server: Server, stanza: Element, owner: str, vhost: str) -> Element | None:

@@ -52,7 +52,7 @@ async def set_roster(ctx: IqContext) -> Element:
         base = existing or RosterItem(jid=request.jid)
         item = RosterItem(
             jid=request.jid,
-            name=request.name,
+            name=request.name or "",  # "" (not None) marks an item the user created
             subscription=base.subscription,
             ask=base.ask,
             pending_in=base.pending_in,

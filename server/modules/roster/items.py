@@ -17,8 +17,9 @@ MAX_GROUP_LENGTH = 1023
 def is_hidden(item: RosterItem) -> bool:
     """An item that only records a contact's pending request (RFC 6121 3.1.3), never shown to clients.
 
-    The server creates such a row when a subscription request arrives from someone not in the roster;
-    it becomes a real item once the user names, groups, approves or subscribes to the contact.
+    The server creates such a row (with ``name`` None) when a subscription request arrives from someone
+    not in the roster; items the user sets always carry a name, "" when none was given. The row becomes
+    a real item once the user sets, approves or subscribes to the contact.
     """
     return (
         item.subscription == "none"
@@ -26,7 +27,6 @@ def is_hidden(item: RosterItem) -> bool:
         and not item.approved
         and item.pending_in
         and item.name is None
-        and not item.groups
     )
 
 
@@ -36,7 +36,7 @@ def render_item(item: RosterItem, remove: bool = False) -> Element:
     if remove:
         element.attrs["subscription"] = "remove"
         return element
-    if item.name is not None:
+    if item.name:
         element.attrs["name"] = item.name
     element.attrs["subscription"] = item.subscription
     if item.ask:
