@@ -54,26 +54,21 @@ class PresenceLog:
 
     def __init__(self, client: Client) -> None:
         self.seen: list[Any] = []
-        self.changed = asyncio.Condition()
+        self.arrived = asyncio.Event()
         client.add_event_handler("presence", self._on_presence)
 
     def _on_presence(self, presence: Any) -> None:
         self.seen.append(presence)
-
-        async def notify() -> None:
-            async with self.changed:
-                self.changed.notify_all()
-
-        asyncio.get_running_loop().create_task(notify())
+        self.arrived.set()
 
     async def wait(self, match: Callable[[Any], bool]) -> Any:
         async def find() -> Any:
-            async with self.changed:
-                while True:
-                    for presence in self.seen:
-                        if match(presence):
-                            return presence
-                    await self.changed.wait()
+            while True:
+                for presence in self.seen:
+                    if match(presence):
+                        return presence
+                self.arrived.clear()
+                await self.arrived.wait()
 
         return await asyncio.wait_for(find(), TIMEOUT)
 
