@@ -42,7 +42,9 @@ class RunningServer:
         return jid
 
 
-def write_config(directory: Path, vhosts: tuple[str, ...], extra: str = "") -> tuple[Path, int, int, int]:
+def write_config(
+    directory: Path, vhosts: tuple[str, ...], extra: str = "", storage_url: str | None = None
+) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
     starttls, direct, plain = free_port(), free_port(), free_port()
     vhost_list = ", ".join(f'"{v}"' for v in vhosts)
@@ -53,7 +55,7 @@ pidfile = "tigase.pid"
 log_level = "debug"
 
 [storage]
-url = "sqlite+aiosqlite:///{directory / 'tigase.db'}"
+url = "{storage_url or f"sqlite+aiosqlite:///{directory / 'tigase.db'}"}"
 
 [tls]
 certificate = "{cert}"
@@ -89,9 +91,9 @@ allow_plain_without_tls = true
 
 @contextlib.asynccontextmanager
 async def running_server(
-    directory: Path, vhosts: tuple[str, ...] = ("localhost",), extra: str = ""
+    directory: Path, vhosts: tuple[str, ...] = ("localhost",), extra: str = "", storage_url: str | None = None
 ) -> AsyncIterator[RunningServer]:
-    path, starttls, direct, plain = write_config(directory, vhosts, extra)
+    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url)
     config = load_config(path)
     ready: asyncio.Future[Server] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
