@@ -56,6 +56,13 @@ def _check_declaration(version: str | None, encoding: str | None, standalone: in
         raise XmlStreamError("restricted-xml", "standalone='no' is not allowed")
 
 
+def _declares_prefix(attrs: dict[str, str]) -> bool:
+    for key in attrs:
+        if key[:6] == "xmlns:":
+            return True
+    return False
+
+
 class StreamParser:
     """Feed bytes with :meth:`feed`; events go to the sink. Call :meth:`reset` on stream restart."""
 
@@ -156,7 +163,7 @@ class StreamParser:
         self._elements += 1
         if self._elements > limits.max_elements:
             raise XmlStreamError("policy-violation", "too many elements in one stanza")
-        if "xmlns" in attrs or ":" in tag or self._prefix_undo or any(k.startswith("xmlns:") for k in attrs):
+        if "xmlns" in attrs or ":" in tag or (attrs and _declares_prefix(attrs)):
             ns = self._resolve(tag, attrs)
         else:
             ns = self._stack[-1].ns if self._stack else self._stream_ns
