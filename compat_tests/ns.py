@@ -1,0 +1,27 @@
+"""Namespace constants the cases share (written out, never imported from a server)."""
+
+STREAMS = "http://etherx.jabber.org/streams"
+CLIENT = "jabber:client"
+SERVER = "jabber:server"
+COMPONENT = "jabber:component:accept"
+XML = "http://www.w3.org/XML/1998/namespace"
+TLS = "urn:ietf:params:xml:ns:xmpp-tls"
+SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+SESSION = "urn:ietf:params:xml:ns:xmpp-session"
+STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams"
+STANZA_ERRORS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+ROSTER = "jabber:iq:roster"
+REGISTER = "jabber:iq:register"
+REGISTER_FEATURE = "http://jabber.org/features/iq-register"
+PING = "urn:xmpp:ping"
+VERSION = "jabber:iq:version"
+SM = "urn:xmpp:sm:3"
+CSI = "urn:xmpp:csi:0"
+
+
+def q(namespace: str, tag: str) -> str:
+    """ElementTree's qualified name: ``{namespace}tag``."""
+    return f"{{{namespace}}}{tag}"
