@@ -44,10 +44,11 @@ class UnknownEvent(KeyError):
 class EventBus:
     """Handlers are stored per (name, vhost); ``None`` as vhost means every vhost."""
 
-    __slots__ = ("_handlers",)
+    __slots__ = ("_handlers", "_chains")
 
     def __init__(self) -> None:
         self._handlers: dict[tuple[str, str | None], list[tuple[int, Handler]]] = {}
+        self._chains: dict[tuple[str, str | None], tuple[Handler, ...]] = {}
 
     def on(self, name: str, handler: Handler, vhost: str | None = None, priority: int = 0) -> Callable[[], None]:
         if name not in EVENTS and name not in FOLDS:
@@ -56,30 +57,36 @@ class EventBus:
         entry = (priority, handler)
         chain.append(entry)
         chain.sort(key=lambda pair: -pair[0])
+        self._chains.clear()
 
         def undo() -> None:
             if entry in chain:
                 chain.remove(entry)
             if not chain:
                 self._handlers.pop((name, vhost), None)
+            self._chains.clear()
 
         return undo
 
     def has(self, name: str, vhost: str | None) -> bool:
-        return (name, vhost) in self._handlers or (name, None) in self._handlers
+        return bool(self._chain(name, vhost))
 
-    def _chain(self, name: str, vhost: str | None) -> list[tuple[int, Handler]]:
-        specific = self._handlers.get((name, vhost), [])
-        general = self._handlers.get((name, None), []) if vhost is not None else []
-        if not general:
-            return list(specific)
-        return sorted(specific + general, key=lambda pair: -pair[0])
+    def _chain(self, name: str, vhost: str | None) -> tuple[Handler, ...]:
+        """The handlers for (name, vhost) in priority order, cached until a registration changes."""
+        key = (name, vhost)
+        chain = self._chains.get(key)
+        if chain is None:
+            specific = self._handlers.get(key, [])
+            general = self._handlers.get((name, None), []) if vhost is not None else []
+            ordered = sorted(specific + general, key=lambda pair: -pair[0])
+            chain = self._chains[key] = tuple(handler for _, handler in ordered)
+        return chain
 
     async def fire(self, name: str, vhost: str | None = None, /, **fields: Any) -> bool:
         """Run notification handlers in priority order; return True when one returned STOP."""
         if name not in EVENTS:
             raise UnknownEvent(name)
-        for _, handler in self._chain(name, vhost):
+        for handler in self._chain(name, vhost):
             if await handler(**fields) is STOP:
                 return True
         return False
@@ -88,7 +95,7 @@ class EventBus:
         """Pass ``value`` through the fold handlers; return the result or DROP."""
         if name not in FOLDS:
             raise UnknownEvent(name)
-        for _, handler in self._chain(name, vhost):
+        for handler in self._chain(name, vhost):
             value = await handler(value, **fields)
             if value is DROP:
                 return DROP

@@ -38,6 +38,12 @@ STANZA_TAGS = frozenset({"message", "presence", "iq"})
 class C2SConnection(asyncio.Protocol):
     """One client connection; also the StreamSink for its parser and the writer for its session."""
 
+    __slots__ = (
+        "server", "listener", "tls", "secure", "transport", "parser", "domain", "username", "session", "sasl",
+        "closing", "peer", "_queue", "_worker", "_paused", "_timer", "_header_sent", "_upgrading", "_held",
+        "_out", "_flush_scheduled",
+    )
+
     def __init__(self, server: Server, listener: ListenerConfig, tls: TlsSetup | None, direct_tls: bool) -> None:
         self.server = server
         self.listener = listener
@@ -51,13 +57,15 @@ class C2SConnection(asyncio.Protocol):
         self.sasl: sasl.SaslExchange | None = None
         self.closing = False
         self.peer = ""
-        self._queue: collections.deque[Element] = collections.deque()
+        self._queue: collections.deque[Element] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._paused = False
         self._timer: asyncio.TimerHandle | None = None
         self._header_sent = False
         self._upgrading = False
         self._held: list[bytes] = []
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -119,8 +127,7 @@ class C2SConnection(asyncio.Protocol):
         if self.session is not None:
             self._accept_bound(stanza)
             return
-        self._queue.append(stanza)
-        self._kick()
+        self._enqueue(stanza)
 
     def stream_closed(self) -> None:
         self.close()
@@ -167,16 +174,21 @@ class C2SConnection(asyncio.Protocol):
         limits.add("idle-seconds", text=str(int(self.server.config.limits.idle_timeout)))
         self.write(features.to_bytes())
 
-    def _kick(self) -> None:
+    def _enqueue(self, stanza: Element) -> None:
+        """Queue a stanza for in-order processing; the queue and its worker exist only while busy."""
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = collections.deque()
+        queue.append(stanza)
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._work())
-        if len(self._queue) > MAX_PENDING_STANZAS and not self._paused and self.transport is not None:
+            self._worker = asyncio.get_running_loop().create_task(self._work(queue))
+        if len(queue) > MAX_PENDING_STANZAS and not self._paused and self.transport is not None:
             self._paused = True
             self.transport.pause_reading()
 
-    async def _work(self) -> None:
-        while self._queue:
-            stanza = self._queue.popleft()
+    async def _work(self, queue: collections.deque[Element]) -> None:
+        while queue:
+            stanza = queue.popleft()
             try:
                 if self.session is None:
                     await self._negotiate(stanza)
@@ -190,9 +202,11 @@ class C2SConnection(asyncio.Protocol):
                 log.exception("stanza_failed peer=%s", self.peer)
                 if stanza.tag in STANZA_TAGS:
                     self.write(error_reply(stanza, StanzaError("internal-server-error")).to_bytes())
-            if self._paused and len(self._queue) < MAX_PENDING_STANZAS // 2 and self.transport is not None:
+            if self._paused and len(queue) < MAX_PENDING_STANZAS // 2 and self.transport is not None:
                 self._paused = False
                 self.transport.resume_reading()
+        if self._queue is queue:
+            self._queue = None
 
     async def _negotiate(self, stanza: Element) -> None:
         name, namespace = stanza.name, stanza.ns
@@ -218,6 +232,7 @@ class C2SConnection(asyncio.Protocol):
             raise StreamError("policy-violation", "STARTTLS is not available now")
         assert self.transport is not None
         self.write(Element("proceed", ns=ns.TLS).to_bytes())
+        self.flush()
         self.transport.pause_reading()
         self.parser.reset()
         self._upgrading = True
@@ -239,6 +254,7 @@ class C2SConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.secure = True
         self._upgrading = False
+        self.flush()
         held, self._held = self._held, []
         for data in held:
             self.data_received(data)
@@ -302,8 +318,9 @@ class C2SConnection(asyncio.Protocol):
         self.write(reply.to_bytes())
         await self.server.bus.fire("session.bound", self.domain, session=session)
         # Stanzas pipelined behind the bind request are routed now, in order.
-        pending = list(self._queue)
-        self._queue.clear()
+        pending = list(self._queue or ())
+        if self._queue is not None:
+            self._queue.clear()
         for queued in pending:
             self._accept_bound(queued)
 
@@ -324,8 +341,7 @@ class C2SConnection(asyncio.Protocol):
         if stanza.tag == "iq" and stanza.find("session", ns.SESSION) is not None and "to" not in stanza.attrs:
             self.write(Element("iq", {"type": "result", "id": stanza.get("id") or ""}).to_bytes())
             return
-        self._queue.append(stanza)
-        self._kick()
+        self._enqueue(stanza)
 
     async def _end_session(self, session: Session) -> None:
         # Let stanzas already received from this client reach their recipients first.
@@ -347,10 +363,24 @@ class C2SConnection(asyncio.Protocol):
 
     # -- writing -----------------------------------------------------------
     def write(self, data: bytes) -> None:
+        """Queue bytes for the socket; everything written in one loop iteration goes out in one write."""
+        self._out.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        out = self._out
+        if not out:
+            return
         transport = self.transport
+        if self._upgrading:
+            return  # kept until the TLS upgrade completes
+        self._out = []
         if transport is None or transport.is_closing():
             return
-        transport.write(data)
+        transport.write(out[0] if len(out) == 1 else b"".join(out))
         if transport.get_write_buffer_size() > MAX_OUTPUT_BUFFER:
             self.close_with_error("policy-violation", "the client is not reading")
 
@@ -360,7 +390,8 @@ class C2SConnection(asyncio.Protocol):
     def close_with_error(self, condition: str, text: str = "", app_condition: Element | None = None) -> None:
         if self.closing:
             return
-        self._queue.clear()
+        if self._queue is not None:
+            self._queue.clear()
         if not self._header_sent:
             self._send_header(None)
         error = StreamError(condition, text, app_condition)
@@ -370,6 +401,7 @@ class C2SConnection(asyncio.Protocol):
     def close(self) -> None:
         if self.closing:
             return
+        self.flush()
         self.closing = True
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(b"</stream:stream>")

@@ -88,7 +88,7 @@ class StreamParser:
     def reset(self) -> None:
         parser = pyexpat.ParserCreate("UTF-8")
         parser.buffer_text = True
-        parser.buffer_size = 4096
+        parser.buffer_size = 1024  # 4096 costs ~11 KiB more per session
         parser.StartDoctypeDeclHandler = _restricted
         parser.EntityDeclHandler = _restricted
         parser.CommentHandler = _restricted
