@@ -300,8 +300,11 @@ class WireClient:
         await self.send(payload)
         return await self.expect(lambda el: namespace(el.tag) == ns.SASL)
 
-    async def authenticate(self, account: Account, mechanism: str | None = None) -> None:
-        """SASL with SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN (best offered unless named); then restart."""
+    async def authenticate(self, account: Account, mechanism: str | None = None) -> ET.Element:
+        """SASL with SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN (best offered unless named); then restart.
+
+        Returns the <success/> element; a SCRAM server signature in it is verified.
+        """
         offered = self.mechanisms()
         if mechanism is None:
             preferred = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
@@ -327,6 +330,7 @@ class WireClient:
             raise AssertionError(f"unexpected SASL answer <{local_name(answer.tag)}/>")
         self.restart()
         await self.open_stream()
+        return answer
 
     async def bind(self, resource: str | None = None) -> str:
         """Bind a resource (server-generated when None); establish a legacy session if required."""
