@@ -1,0 +1,91 @@
+"""A throwaway instance of our own server, started as a subprocess (no server code is imported)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tigase_py.compat_tests.peers.common import (
+    PASSWORD,
+    START_TIMEOUT,
+    USERS,
+    PeerError,
+    free_port,
+    self_signed,
+    stop,
+    wait_for_port,
+)
+from tigase_py.compat_tests.target import Account, Target
+
+DOMAIN = "localhost"
+CLI = "from tigase_py.cli.main import run; run()"
+
+
+def config_text(directory: Path, port: int) -> str:
+    certs = directory / "certs"
+    return f"""
+[server]
+vhosts = ["{DOMAIN}"]
+pidfile = "{directory / "tigase.pid"}"
+log_level = "info"
+
+[storage]
+url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
+
+[tls]
+certificate = "{certs / (DOMAIN + ".crt")}"
+key = "{certs / (DOMAIN + ".key")}"
+
+[[listeners]]
+type = "c2s"
+address = "127.0.0.1"
+port = {port}
+tls = "starttls"
+"""
+
+
+def cli(config: Path, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-c", CLI, "--config", str(config), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PeerError(f"tigase-py {' '.join(args[:2])} failed: {(done.stderr or done.stdout).strip()}")
+
+
+@contextlib.contextmanager
+def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> Iterator[Target]:
+    """Start ``python -m tigase_py.server`` on a free port with ``users``; yield the Target; stop it."""
+    with tempfile.TemporaryDirectory(prefix="compat-tigase-py-") as tmp:
+        directory = Path(tmp)
+        self_signed(DOMAIN, directory / "certs")
+        port = free_port()
+        config = directory / "tigase.toml"
+        config.write_text(config_text(directory, port))
+        for user in (*users, "admin"):
+            cli(config, "user", "add", f"{user}@{DOMAIN}", "--password", PASSWORD)
+        log = directory / "server.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tigase_py.server", "--config", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=directory,
+                start_new_session=True,
+            )
+        try:
+            wait_for_port(port, process, log, timeout)
+            yield Target(
+                host="127.0.0.1",
+                port=port,
+                domain=DOMAIN,
+                tls="starttls",
+                accounts=[Account(f"{u}@{DOMAIN}", PASSWORD) for u in users],
+                register=False,
+                admin=Account(f"admin@{DOMAIN}", PASSWORD),
+                name="tigase-py",
+                deviations="tigase-py",
+            )
+        finally:
+            stop(process)
