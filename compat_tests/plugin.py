@@ -118,10 +118,14 @@ class CompatPlugin:
         return True
 
     async def _run(self, function: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+        deadline = asyncio.timeout(self.case_timeout)
         try:
-            await asyncio.wait_for(function(**kwargs), self.case_timeout)
+            async with deadline:
+                await function(**kwargs)
         except TimeoutError:
-            raise AssertionError(f"the case did not finish within {self.case_timeout:g}s") from None
+            if deadline.expired():
+                raise AssertionError(f"the case did not finish within {self.case_timeout:g}s") from None
+            raise
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
