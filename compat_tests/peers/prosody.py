@@ -70,6 +70,8 @@ Component "conference.{DOMAIN}" "muc"
 
 Component "pubsub.{DOMAIN}" "pubsub"
 
+Component "upload.{DOMAIN}" "http_file_share"
+
 Component "component.{DOMAIN}"
     component_secret = "{PASSWORD}"
 """
