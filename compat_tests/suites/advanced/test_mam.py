@@ -31,9 +31,7 @@ def form(with_jid: str | None) -> str:
     return f"<x xmlns='{DATA}' type='submit'>{fields}</x>"
 
 
-async def query(
-    client: WireClient, with_jid: str | None = None, rsm: str = ""
-) -> tuple[ET.Element, list[ET.Element]]:
+async def query(client: WireClient, with_jid: str | None = None, rsm: str = "") -> tuple[ET.Element, list[ET.Element]]:
     """Run one MAM query; return (the final IQ, the <result/> elements received for it in order)."""
     queryid = next_id("mamq")
     paging = f"<set xmlns='{RSM}'>{rsm}</set>" if rsm else ""
