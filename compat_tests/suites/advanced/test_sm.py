@@ -131,5 +131,6 @@ async def test_resume_redelivers(target: Target, accounts: list[Account]) -> Non
             assert answer.get("h") == "0", describe(answer)
             redelivered = await again.expect(body_is(text))
             assert redelivered.get("from") == bob.jid, describe(redelivered)
+            await again.send(f"<a xmlns='{ns.SM}' h='1'/>")  # handled: keep it out of offline storage on close
         finally:
             await again.close()
