@@ -44,12 +44,12 @@ class XmppSocket:
                 self.inbox.remove(element)
                 return element
         while True:
-            element = await self.next_element()
-            if element is None:
+            received = await self.next_element()
+            if received is None:
                 raise AssertionError(f"the WebSocket closed while waiting for {match}")
-            if predicate(element):
-                return element
-            self.inbox.append(element)
+            if predicate(received):
+                return received
+            self.inbox.append(received)
 
     async def open(self, domain: str) -> ET.Element:
         """Send <open/>; return the server's <open/> (the features follow as their own message)."""

@@ -44,9 +44,10 @@ class WebSocketClient:
         port = self.url.port or (443 if secure else 80)
         host = self.url.hostname or self.target.host
         context = tls_context(self.target) if secure else None
-        self._reader, self._writer = await asyncio.wait_for(
+        reader, writer = await asyncio.wait_for(
             asyncio.open_connection(host, port, ssl=context, server_hostname=host if context else None), TIMEOUT
         )
+        self._reader, self._writer = reader, writer
         key = base64.b64encode(os.urandom(16)).decode()
         path = self.url.path or "/"
         request = (
@@ -54,9 +55,9 @@ class WebSocketClient:
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n"
         )
         transcript.current().add("sent", self.who, request)
-        self._writer.write(request.encode())
-        await self._writer.drain()
-        head = await asyncio.wait_for(self._reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+        writer.write(request.encode())
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
         text = head.decode("latin-1")
         transcript.current().add("received", self.who, text)
         lines = text.split("\r\n")
