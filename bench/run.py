@@ -104,6 +104,9 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.
     raise RuntimeError("server did not open its port in time")
 
 
+IDLE_SETTLE_SECONDS = 11.0
+
+
 def wait_quiet(pid: int, threshold: float = 5.0, interval: float = 0.25, timeout: float = 15.0) -> None:
     """Poll until the server uses < ``threshold``% CPU over ``interval``."""
     meter = CpuMeter(pid)
@@ -394,6 +397,9 @@ def main() -> int:
             print(f"logging in up to {n} idle sessions...", flush=True)
             step_login = login(pool, pid, names[have:n], args.concurrency)
             have = n
+            wait_quiet(pid)
+            # Idle means idle: let the server's idle sweep (every 5 s) pass over every session twice.
+            time.sleep(IDLE_SETTLE_SECONDS)
             wait_quiet(pid)
             rss = rss_kib(pid)
             ok_total = have - sum(s["login"]["failed"] for s in results["sessions"]) - step_login["failed"]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tigase_py.app")
 
 VHOST_POLL_SECONDS = 10.0
+IDLE_SWEEP_SECONDS = 5.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
@@ -98,10 +99,12 @@ async def serve(
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
         write_pidfile(pidfile)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
+        sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
         if ready is not None:
             ready(server)
         await stop.wait()
         poller.cancel()
+        sweeper.cancel()
         log.info("shutting down")
         await shutdown(server, listeners)
         return 0
@@ -142,6 +145,26 @@ async def poll_vhosts(server: Server) -> None:
             await server.sync_vhosts()
         except Exception as exc:
             log.warning("vhost_poll_failed reason=%s", exc)
+
+
+async def sweep_idle(server: Server) -> None:
+    """Free per-connection parser state of sessions idle for a whole sweep interval (~10 KiB each)."""
+    release = memory_releaser()
+    while True:
+        await asyncio.sleep(IDLE_SWEEP_SECONDS)
+        freed = sum(1 for connection in list(server.connections) if connection.sweep_idle())
+        if freed and release is not None:
+            release(0)
+
+
+def memory_releaser() -> Callable[[int], int] | None:
+    """glibc's malloc_trim: hands pages freed by the sweep back to the OS (None elsewhere)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
 
 
 async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:

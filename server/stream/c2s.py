@@ -41,7 +41,7 @@ class C2SConnection(asyncio.Protocol):
     __slots__ = (
         "server", "listener", "tls", "secure", "transport", "parser", "domain", "username", "session", "sasl",
         "closing", "peer", "_queue", "_worker", "_paused", "_timer", "_header_sent", "_upgrading", "_held",
-        "_out", "_flush_scheduled",
+        "_out", "_flush_scheduled", "active",
     )
 
     def __init__(self, server: Server, listener: ListenerConfig, tls: TlsSetup | None, direct_tls: bool) -> None:
@@ -66,6 +66,7 @@ class C2SConnection(asyncio.Protocol):
         self._held: list[bytes] = []
         self._out: list[bytes] = []
         self._flush_scheduled = False
+        self.active = True  # data arrived since the last idle sweep
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -82,6 +83,7 @@ class C2SConnection(asyncio.Protocol):
         if self._upgrading:
             self._held.append(data)
             return
+        self.active = True
         try:
             self.parser.feed(data)
         except XmlStreamError as exc:
@@ -207,6 +209,7 @@ class C2SConnection(asyncio.Protocol):
                 self.transport.resume_reading()
         if self._queue is queue:
             self._queue = None
+            self._worker = None
 
     async def _negotiate(self, stanza: Element) -> None:
         name, namespace = stanza.name, stanza.ns
@@ -316,6 +319,7 @@ class C2SConnection(asyncio.Protocol):
         reply = Element("iq", {"type": "result", "id": stanza.get("id") or ""})
         reply.add("bind", ns=ns.BIND).add("jid", text=str(full))
         self.write(reply.to_bytes())
+        self.parser.hibernate()  # most sessions idle right after binding; the next stanza rebuilds it
         await self.server.bus.fire("session.bound", self.domain, session=session)
         # Stanzas pipelined behind the bind request are routed now, in order.
         pending = list(self._queue or ())
@@ -356,6 +360,13 @@ class C2SConnection(asyncio.Protocol):
             await self.server.bus.fire("session.closed", session.vhost, session=session)
         except Exception:
             log.exception("session_close_hooks_failed jid=%s", session.full)
+
+    def sweep_idle(self) -> bool:
+        """Called periodically: free the parser of a bound session that sent nothing since last time."""
+        if self.active or self.session is None or self.closing:
+            self.active = False
+            return False
+        return self.parser.hibernate()
 
     def _pre_auth_expired(self) -> None:
         if self.session is None:

@@ -13,7 +13,7 @@ import pyexpat
 from dataclasses import dataclass
 from typing import Protocol
 
-from tigase_py.server.xml.element import Element
+from tigase_py.server.xml.element import Element, escape_attr
 
 
 class XmlStreamError(Exception):
@@ -63,6 +63,12 @@ def _declares_prefix(attrs: dict[str, str]) -> bool:
     return False
 
 
+# Element and attribute names are interned in one dict shared by every parser instead of one dict per
+# parser (about 8 KiB per session). It is cleared when it grows, so hostile names cannot pin memory.
+_NAMES: dict[str, str] = {}
+_NAMES_LIMIT = 50_000
+
+
 class StreamParser:
     """Feed bytes with :meth:`feed`; events go to the sink. Call :meth:`reset` on stream restart."""
 
@@ -78,6 +84,10 @@ class StreamParser:
         "_stream_ns",
         "_prefixes",
         "_prefix_undo",
+        "_consumed",
+        "_is_clean",
+        "_replaying",
+        "_stream_tag",
     )
 
     def __init__(self, sink: StreamSink, limits: ParserLimits | None = None) -> None:
@@ -86,7 +96,24 @@ class StreamParser:
         self.reset()
 
     def reset(self) -> None:
-        parser = pyexpat.ParserCreate("UTF-8")
+        self._new_parser()
+        self._stack: list[Element] = []
+        self._depth = 0
+        self._elements = 0
+        self._fed = 0
+        self._boundary = 0
+        self._consumed = 0
+        self._is_clean = True
+        self._replaying = False
+        self._stream_ns = ""
+        self._stream_tag = ""
+        self._prefixes: dict[str, str] = {}
+        self._prefix_undo: list[tuple[int, str, str | None]] = []
+
+    def _new_parser(self) -> None:
+        if len(_NAMES) > _NAMES_LIMIT:
+            _NAMES.clear()
+        parser = pyexpat.ParserCreate("UTF-8", intern=_NAMES)
         parser.buffer_text = True
         parser.buffer_size = 1024  # 4096 costs ~11 KiB more per session
         parser.StartDoctypeDeclHandler = _restricted
@@ -97,29 +124,57 @@ class StreamParser:
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._text
-        self._parser = parser
-        self._stack: list[Element] = []
+        self._parser: pyexpat.XMLParserType | None = parser
+
+    def hibernate(self) -> bool:
+        """Free the expat parser between stanzas (about 10 KiB); the next feed rebuilds it.
+
+        Only done when the stream is open, no stanza is in progress and every byte fed so far was
+        consumed (or was whitespace), so nothing the client sent is lost.
+        """
+        if self._parser is None or self._depth != 1 or not self._is_clean or self._stack:
+            return False
+        self._parser = None
+        return True
+
+    @property
+    def is_hibernating(self) -> bool:
+        return self._parser is None
+
+    def _wake(self) -> None:
+        self._new_parser()
+        declarations = "".join(
+            f" xmlns:{prefix}='{escape_attr(uri)}'" for prefix, uri in self._prefixes.items()
+        )
+        header = f"<{self._stream_tag} xmlns='{escape_attr(self._stream_ns)}'{declarations}>".encode()
+        self._replaying = True
         self._depth = 0
-        self._elements = 0
-        self._fed = 0
-        self._boundary = 0
-        self._stream_ns = ""
-        self._prefixes: dict[str, str] = {}
-        self._prefix_undo: list[tuple[int, str, str | None]] = []
+        assert self._parser is not None
+        self._parser.Parse(header, False)
+        self._replaying = False
+        self._fed = self._boundary = self._consumed = len(header)
 
     def set_limits(self, limits: ParserLimits) -> None:
         self.limits = limits
 
     def feed(self, data: bytes) -> None:
+        if self._parser is None:
+            self._wake()
+        parser = self._parser
+        assert parser is not None
         self._fed += len(data)
+        if len(_NAMES) > _NAMES_LIMIT:
+            _NAMES.clear()
         try:
-            self._parser.Parse(data, False)
+            parser.Parse(data, False)
         except pyexpat.ExpatError as exc:
             if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
                 raise XmlStreamError("restricted-xml", "Restricted XML, see RFC 6120 section 11.1") from None
             raise XmlStreamError("not-well-formed", pyexpat.ErrorString(exc.code)) from None
         if self._fed - self._boundary > self.limits.max_stanza_bytes and self._depth > 1:
             raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
+        trailing = self._fed - self._consumed
+        self._is_clean = trailing == 0 or (trailing <= len(data) and not data[len(data) - trailing :].strip())
 
     # -- expat callbacks ----------------------------------------------
     def _resolve(self, tag: str, attrs: dict[str, str]) -> str:
@@ -146,6 +201,10 @@ class StreamParser:
         if len(attrs) > limits.max_attributes or len(tag) > limits.max_name_length:
             raise XmlStreamError("policy-violation", "too many attributes or name too long")
         if depth == 0:
+            if self._replaying:
+                self._depth = 1
+                return
+            self._stream_tag = tag
             for key in attrs:
                 if key.startswith("xmlns:"):
                     self._prefixes[key[6:]] = attrs[key]
@@ -196,6 +255,7 @@ class StreamParser:
             end = self._parser.CurrentByteIndex + len(tag) + 3
             if end - self._boundary > self.limits.max_stanza_bytes:
                 raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
+            self._consumed = end
             self._sink.stanza_received(element)
 
     def _text(self, data: str) -> None:

@@ -63,3 +63,16 @@ async def test_requested_resource_is_bound_and_conflict_replaces_the_old_session
         assert str(second.boundjid) == "alice@localhost/desk"
         reason = await asyncio.wait_for(first.failed, 10)
         assert reason == "stream_error:conflict"
+
+
+async def test_an_idle_session_whose_parser_was_freed_keeps_working(tmp_path: Path) -> None:
+    async with running_server(tmp_path, extra=NO_MODULES) as handle:
+        await handle.add_user("alice@localhost")
+        client = await login(handle, "alice@localhost", send_presence=False)
+        [connection] = [c for c in handle.server.connections if c.session is not None]
+        connection.sweep_idle()  # first sweep: it was active
+        connection.sweep_idle()
+        assert connection.parser.is_hibernating
+        client.send_message(mto=client.boundjid.full, mbody="after a nap")
+        assert (await client.next_message())["body"] == "after a nap"
+        assert not connection.parser.is_hibernating

@@ -161,3 +161,36 @@ def test_reset_starts_a_new_stream() -> None:
     parser.reset()
     parser.feed(HEADER + b"<b xmlns='urn:y'/>")
     assert [s.tag for s in sink.stanzas] == ["a", "b"]
+
+
+def test_hibernating_between_stanzas_loses_nothing_and_keeps_namespaces() -> None:
+    sink = Sink()
+    parser = StreamParser(sink)
+    parser.feed(HEADER + b"<message><body>one</body></message> \n")
+    assert parser.hibernate() and parser.is_hibernating
+    parser.feed(b"<message><body>two</body><x xmlns='urn:y'/></message><iq type='get' id='1'><stream:z/></iq>")
+    assert [s.find_text("body") for s in sink.stanzas[:2]] == ["one", "two"]
+    assert sink.stanzas[1].ns == "jabber:client" and sink.stanzas[1].find("x").ns == "urn:y"  # type: ignore[union-attr]
+    assert sink.stanzas[2].first_child().ns == "http://etherx.jabber.org/streams"  # type: ignore[union-attr]
+    assert sink.header is not None and len(sink.stanzas) == 3
+    parser.feed(b"</stream:stream>")
+    assert sink.closed
+
+
+def test_no_hibernation_inside_a_stanza_or_a_partial_tag() -> None:
+    parser = StreamParser(Sink())
+    parser.feed(HEADER + b"<message><body>one</body></message><mess")
+    assert not parser.hibernate()
+    parser.feed(b"age><body>")
+    assert not parser.hibernate()
+    parser.feed(HEADER[:0] + b"x</body></message>")
+    assert parser.hibernate()
+
+
+def test_a_stanza_limit_still_holds_after_waking() -> None:
+    parser = StreamParser(Sink(), ParserLimits(max_stanza_bytes=1024))
+    parser.feed(HEADER + b"<message/>")
+    assert parser.hibernate()
+    with pytest.raises(XmlStreamError) as info:
+        parser.feed(b"<message><body>" + b"a" * 2000 + b"</body></message>")
+    assert info.value.condition == "policy-violation"
