@@ -134,7 +134,7 @@ class CompatPlugin:
         state = self._pending.setdefault(item.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
         state["duration"] += report.duration
         if call.excinfo is not None and call.excinfo.errisinstance(case.NotSupported):
-            state["outcome"], state["message"] = "not-supported", str(call.excinfo.value.reason)
+            state["outcome"], state["message"] = "not-supported", str(getattr(call.excinfo.value, "reason", ""))
         elif report.skipped and state["outcome"] == "passed":
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             state["outcome"], state["message"] = "skipped", str(reason).removeprefix("Skipped: ")

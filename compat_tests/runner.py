@@ -41,7 +41,8 @@ class _Only:
         self.names = {normalise(name) for name in names}
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep, drop = [], []
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
         for item in items:
             marker = item.get_closest_marker("spec")
             (keep if marker is not None and normalise(str(marker.args[0])) in self.names else drop).append(item)

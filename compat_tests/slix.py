@@ -27,10 +27,17 @@ async def slixmpp_client(
     for plugin in (*DEFAULT_PLUGINS, *plugins):
         client.register_plugin(plugin)
     started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    client.add_event_handler("session_start", lambda _e: started.done() or started.set_result(None))
-    client.add_event_handler(
-        "failed_auth", lambda *_: started.done() or started.set_exception(AssertionError("authentication failed"))
-    )
+
+    def on_start(_event: object) -> None:
+        if not started.done():
+            started.set_result(None)
+
+    def on_failed(*_args: object) -> None:
+        if not started.done():
+            started.set_exception(AssertionError("authentication failed"))
+
+    client.add_event_handler("session_start", on_start)
+    client.add_event_handler("failed_auth", on_failed)
     recorder = transcript.SlixmppRecorder(account.local)
     logger = logging.getLogger("slixmpp.xmlstream.xmlstream")
     previous = logger.level

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 
 class NotWellFormed(Exception):
@@ -31,7 +32,7 @@ class StreamParser:
     """Feed bytes, read events. A stream restart needs a fresh parser."""
 
     def __init__(self) -> None:
-        self._parser = ET.XMLPullParser(events=("start", "end", "start-ns"))
+        self._parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end", "start-ns"))
         self._depth = 0
         self._root: ET.Element | None = None
         self._pending_ns: dict[str, str] = {}
@@ -39,13 +40,13 @@ class StreamParser:
     def feed(self, data: bytes) -> list[Event]:
         try:
             self._parser.feed(data)
-            raw = list(self._parser.read_events())
+            raw: list[tuple[str, Any]] = list(self._parser.read_events())  # type: ignore[arg-type]
         except ET.ParseError as exc:
             raise NotWellFormed(str(exc)) from None
         events: list[Event] = []
         for kind, value in raw:
             if kind == "start-ns":
-                prefix, uri = value  # type: ignore[misc]
+                prefix, uri = cast("tuple[str, str]", value)
                 if self._depth == 0:
                     self._pending_ns[prefix] = uri
                 continue

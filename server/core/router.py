@@ -39,12 +39,20 @@ class Router:
         if key in self.iq_handlers:
             raise ValueError(f"IQ handler already registered for {key}")
         self.iq_handlers[key] = (handler, ctx)
-        ctx.add_undo(lambda: self.iq_handlers.pop(key, None))
+
+        def undo() -> None:
+            self.iq_handlers.pop(key, None)
+
+        ctx.add_undo(undo)
 
     def add_presence(self, vhost: str, direction: str, handler: PresenceHandler, ctx: ModuleContext) -> None:
         key = (vhost, direction)
         self.presence_handlers[key] = (handler, ctx)
-        ctx.add_undo(lambda: self.presence_handlers.pop(key, None))
+
+        def undo() -> None:
+            self.presence_handlers.pop(key, None)
+
+        ctx.add_undo(undo)
 
     # -- entry points ---------------------------------------------------
     async def route(self, stanza: Element, session: Session) -> None:

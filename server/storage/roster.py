@@ -56,8 +56,7 @@ class RosterItem:
             raise ValueError(f"invalid roster subscription {self.subscription!r}")
 
 
-def item_from_row(row: sa.Row[tuple[object, ...]]) -> RosterItem:
-    mapping = row._mapping
+def item_from_row(mapping: sa.RowMapping) -> RosterItem:
     return RosterItem(
         jid=str(mapping["jid"]),
         name=None if mapping["name"] is None else str(mapping["name"]),
@@ -87,13 +86,13 @@ class RosterStore:
     async def get_items(self, owner: str) -> list[RosterItem]:
         query = sa.select(*ITEM_COLUMNS).where(roster_items.c.owner == owner).order_by(roster_items.c.jid)
         async with self._db.connection() as conn:
-            return [item_from_row(row) for row in await conn.execute(query)]
+            return [item_from_row(row._mapping) for row in await conn.execute(query)]
 
     async def get_item(self, owner: str, jid: str) -> RosterItem | None:
         query = sa.select(*ITEM_COLUMNS).where(roster_items.c.owner == owner, roster_items.c.jid == jid)
         async with self._db.connection() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else item_from_row(row)
+        return None if row is None else item_from_row(row._mapping)
 
     async def put_item(self, owner: str, item: RosterItem) -> int:
         """Insert or replace `item`; returns the owner's new roster version."""

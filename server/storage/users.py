@@ -127,7 +127,9 @@ class UserStore:
                 )
             except IntegrityError as exc:
                 raise UserExists(f"user {username}@{domain} already exists") from exc
-            user_id = result.inserted_primary_key[0]
+            key = result.inserted_primary_key
+            assert key is not None
+            user_id = key[0]
             await conn.execute(sa.insert(user_credentials), credential_rows(user_id, creds))
 
     async def set_password(self, username: str, domain: str, password: str) -> None:

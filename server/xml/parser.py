@@ -177,6 +177,10 @@ class StreamParser:
         self._is_clean = trailing == 0 or (trailing <= len(data) and not data[len(data) - trailing :].strip())
 
     # -- expat callbacks ----------------------------------------------
+    def _byte_index(self) -> int:
+        parser = self._parser
+        return parser.CurrentByteIndex if parser is not None else self._fed
+
     def _resolve(self, tag: str, attrs: dict[str, str]) -> str:
         for key in attrs:
             if key.startswith("xmlns:"):
@@ -218,7 +222,7 @@ class StreamParser:
         if depth >= limits.max_depth:
             raise XmlStreamError("policy-violation", "XML nesting too deep")
         if depth == 1:
-            self._boundary = self._parser.CurrentByteIndex
+            self._boundary = self._byte_index()
         self._elements += 1
         if self._elements > limits.max_elements:
             raise XmlStreamError("policy-violation", "too many elements in one stanza")
@@ -252,7 +256,7 @@ class StreamParser:
         element = self._stack.pop()
         if depth == 1:
             self._elements = 0
-            end = self._parser.CurrentByteIndex + len(tag) + 3
+            end = self._byte_index() + len(tag) + 3
             if end - self._boundary > self.limits.max_stanza_bytes:
                 raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
             self._consumed = end

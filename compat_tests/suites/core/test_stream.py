@@ -73,7 +73,8 @@ async def test_response_header_lang(target: Target) -> None:
     """The response header carries an xml:lang (the initiating entity sent one)."""
     async with connected(target) as client:
         await client.open_stream()
-        assert client.header is not None and client.header.get(XML_LANG), client.header.attrib
+        header = client.header
+        assert header is not None and header.get(XML_LANG), header.attrib if header is not None else None
 
 
 @spec("RFC6120", "4.7.3", category="Core Server")
