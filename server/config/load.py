@@ -76,7 +76,22 @@ def load_config(path: Path) -> ServerConfig:
         raise ConfigError("not UTF-8 text", file=name) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", file=name) from None
-    return config_from_dict(data, path, file=name)
+    config = config_from_dict(data, path, file=name)
+    check_module_options(config, name)
+    return config
+
+
+def check_module_options(config: ServerConfig, file: str) -> None:
+    """Build every enabled module's typed options now, so a bad one fails at load, not at start."""
+    from tigase_py.server.core.registry import ModuleLoadError, validate_options
+
+    try:
+        validate_options(config.modules.enabled, config.modules.options)
+    except ModuleLoadError as exc:
+        raise ConfigError(str(exc), file=file, key="modules.enabled") from None
+    except (ValueError, TypeError) as exc:
+        key, _, reason = str(exc).partition(": ")
+        raise ConfigError(reason or str(exc), file=file, key=key if reason else "modules") from None
 
 
 def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None = None) -> ServerConfig:

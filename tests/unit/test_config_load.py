@@ -54,7 +54,7 @@ def test_load_config_parses_sizes_durations_and_resolves_paths(tmp_path, certs):
             + '[storage]\nurl = "sqlite+aiosqlite:///data/t.db"\n'
             + '[limits]\nmax_stanza_size = "1MiB"\nidle_timeout = "5m"\npre_auth_timeout = 30\n'
             + '[[listeners]]\ntype = "c2s"\naddress = "::"\nport = 5223\ntls = "direct"\n'
-            + '[modules]\nenabled = ["ping", "disco"]\n[modules.ping]\ninterval = "1m"\n'
+            + '[modules]\nenabled = ["ping", "disco", "version"]\n[modules.version]\nshow_os = true\n'
             + '[vhosts."b.org"]\nregistration = true\n',
         )
     )
@@ -68,8 +68,8 @@ def test_load_config_parses_sizes_durations_and_resolves_paths(tmp_path, certs):
     assert config.limits.max_stanza_size == 1024 * 1024
     assert config.limits.idle_timeout == 300.0 and config.limits.pre_auth_timeout == 30.0
     assert config.listeners[0].address == "::" and config.listeners[0].tls == "direct"
-    assert config.modules.enabled == ("ping", "disco")
-    assert config.modules.options == {"ping": {"interval": "1m"}}
+    assert config.modules.enabled == ("ping", "disco", "version")
+    assert config.modules.options == {"version": {"show_os": True}}
     assert config.options_for("b.org").registration is True
     assert config.options_for("example.com").registration is False
 
