@@ -192,7 +192,7 @@ async def test_versioning_returns_empty_result_when_current(tmp_path: Path) -> N
     [
         ("<item jid='a@localhost'/><item jid='b@localhost'/>", "bad-request"),
         ("<item jid='a@localhost'><group>x</group><group>x</group></item>", "bad-request"),
-        ("<item jid='a@localhost'><group></group></item>", "bad-request"),
+        ("<item jid='a@localhost'><group></group></item>", "not-acceptable"),
         ("<item jid='alice@localhost'/>", "not-acceptable"),
         ("<item jid='@@bad'/>", "jid-malformed"),
         ("<item/>", "bad-request"),

@@ -102,7 +102,7 @@ def parse_set(query: Element, owner: str) -> RosterSet:
     for group in item.find_all("group", ns.ROSTER):
         text = group.text
         if not text.strip():
-            raise StanzaError("bad-request", "empty group name")
+            raise StanzaError("not-acceptable", "empty group name (RFC 6121 2.3.3)")
         if len(text) > MAX_GROUP_LENGTH:
             raise StanzaError("not-acceptable", "group name too long")
         if text in groups:
