@@ -67,6 +67,7 @@ async def serve(
     stop: asyncio.Event | None = None,
     signals: bool = True,
 ) -> int:
+    from tigase_py.server.core import stats
     from tigase_py.server.core.server import Server
     from tigase_py.server.net.tcp import start_listener
     from tigase_py.server.net.tls import build_server_context
@@ -100,11 +101,13 @@ async def serve(
         write_pidfile(pidfile)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
+        watcher = asyncio.get_running_loop().create_task(stats.watch(server, server.stats))
         if ready is not None:
             ready(server)
         await stop.wait()
         poller.cancel()
         sweeper.cancel()
+        watcher.cancel()
         log.info("shutting down")
         await shutdown(server, listeners)
         return 0
@@ -153,6 +156,7 @@ async def sweep_idle(server: Server) -> None:
     while True:
         await asyncio.sleep(IDLE_SWEEP_SECONDS)
         freed = sum(1 for connection in list(server.connections) if connection.sweep_idle())
+        server.stats.parsers_freed.plain.value += freed
         if freed and release is not None:
             release(0)
 

@@ -100,6 +100,10 @@ class ModuleRegistry:
         router = self.server.router
         bus = self.server.bus
         declared = ctx.module.declared
+        if declared.iqs:
+            stats = self.server.stats
+            stats.handler_latency.dist(ctx.module.name)
+            stats.handler_errors.labels(ctx.module.name)
         for types, ns, element, addressing, handler in declared.iqs:
             for iq_type in types:
                 for address in addressing:

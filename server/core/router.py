@@ -9,6 +9,7 @@ turned into wire errors here and nowhere else.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from tigase_py.server import jid as jids
@@ -58,6 +59,7 @@ class Router:
     async def route(self, stanza: Element, session: Session) -> None:
         """Handle a stanza sent by a local client session."""
         self.routed += 1
+        self.server.stats.routed_by_kind[stanza.tag].value += 1
         bus = self.server.bus
         if bus.has("stanza.outbound", session.vhost):
             try:
@@ -118,6 +120,7 @@ class Router:
         sender = jids.try_parse(stanza.attrs.get("from"))
         if sender is None:
             return
+        self.server.stats.bounced.labels(error.condition).value += 1
         reply = error_reply(stanza, error)
         if "from" not in reply.attrs:
             reply.attrs["from"] = sender.domain
@@ -171,6 +174,7 @@ class Router:
         stored = await self.server.bus.fire("message.offline", to.domain, stanza=stanza, owner=owner)
         if not stored:
             raise StanzaError("service-unavailable")
+        self.server.stats.offline_stored.plain.value += 1
 
     async def _deliver_iq(self, stanza: Element, sender: Jid, to: Jid, origin: Session | None) -> None:
         iq_type = stanza.attrs.get("type")
@@ -211,11 +215,14 @@ class Router:
             raise StanzaError("service-unavailable")
         handler, ctx = entry
         context = IqContext(ctx, stanza, sender, to, origin)
+        stats = self.server.stats
+        started = time.perf_counter()
         try:
             reply = await handler(context)
         except StanzaError:
             raise
         except Exception:
+            stats.handler_errors.labels(ctx.module.name).value += 1
             log.exception(
                 "handler_failed key=%s id=%s from=%s",
                 f"iq-{iq_type}/{addressing}/{payload.ns}:{payload.name}",
@@ -223,6 +230,8 @@ class Router:
                 sender,
             )
             raise StanzaError("internal-server-error") from None
+        finally:
+            stats.handler_latency.dist(ctx.module.name).observe(time.perf_counter() - started)
         if reply is not None:
             await self.deliver(reply)
 

@@ -8,7 +8,10 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from tigase_py.server.core import stats
+from tigase_py.server.core.commands import CommandRegistry
 from tigase_py.server.core.events import EventBus
+from tigase_py.server.core.metrics import MetricsRegistry
 from tigase_py.server.core.registry import ModuleRegistry
 from tigase_py.server.core.router import Router
 from tigase_py.server.core.session import SessionManager
@@ -25,6 +28,13 @@ class Server:
         self.config = config
         self.storage = storage
         self.started_at = time.time()
+        self.metrics = MetricsRegistry()
+        self.stats = stats.CoreMetrics(self.metrics)
+        self.commands = CommandRegistry()
+        self.registered_users: dict[str, int] = {}
+        self._vhost_metrics: dict[str, list[str]] = {}
+        stats.register_process_metrics(self.metrics, self)
+        stats.instrument_storage(storage, self.stats)
         self.bus = EventBus()
         self.sessions = SessionManager()
         self.router = Router(self)
@@ -63,6 +73,7 @@ class Server:
         if vhost in self.vhosts:
             return False
         self.vhosts.add(vhost)
+        self._vhost_metrics[vhost] = stats.register_vhost_metrics(self.metrics, self, vhost)
         await self.registry.load_vhost(vhost)
         await self.bus.fire("vhost.added", vhost, vhost=vhost)
         log.info("vhost_added vhost=%s", vhost)
@@ -76,6 +87,8 @@ class Server:
         await self.bus.fire("vhost.removed", vhost, vhost=vhost)
         await self.registry.unload_vhost(vhost)
         self.vhosts.discard(vhost)
+        for metric_id in self._vhost_metrics.pop(vhost, []):
+            self.metrics.remove(metric_id)
         log.info("vhost_removed vhost=%s", vhost)
         return True
 

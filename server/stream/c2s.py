@@ -14,6 +14,7 @@ import secrets
 from typing import TYPE_CHECKING, cast
 
 from tigase_py.server import jid as jids
+from tigase_py.server.core.metrics import Value
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
 from tigase_py.server.modules import register
@@ -41,7 +42,7 @@ class C2SConnection(asyncio.Protocol):
     __slots__ = (
         "server", "listener", "tls", "secure", "transport", "parser", "domain", "username", "session", "sasl",
         "closing", "peer", "_queue", "_worker", "_paused", "_timer", "_header_sent", "_upgrading", "_held",
-        "_out", "_flush_scheduled", "active",
+        "_out", "_flush_scheduled", "active", "_gauge", "_stats",
     )
 
     def __init__(self, server: Server, listener: ListenerConfig, tls: TlsSetup | None, direct_tls: bool) -> None:
@@ -67,6 +68,8 @@ class C2SConnection(asyncio.Protocol):
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self.active = True  # data arrived since the last idle sweep
+        self._stats = server.stats
+        self._gauge: Value | None = None
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -74,8 +77,19 @@ class C2SConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
         self.server.connections.add(self)
+        listener = f"{self.listener.address}:{self.listener.port}"
+        self._stats.connections_accepted.labels(listener).value += 1
+        self._count_connection("tls" if self.secure else "plain")
         timeout = self.server.config.limits.pre_auth_timeout
         self._timer = asyncio.get_running_loop().call_later(timeout, self._pre_auth_expired)
+
+    def _count_connection(self, state: str | None) -> None:
+        if self._gauge is not None:
+            self._gauge.value -= 1
+            self._gauge = None
+        if state is not None:
+            self._gauge = self._stats.connections.labels(f"{self.listener.address}:{self.listener.port}", state)
+            self._gauge.value += 1
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -84,6 +98,7 @@ class C2SConnection(asyncio.Protocol):
             self._held.append(data)
             return
         self.active = True
+        self._stats.bytes_in.plain.value += len(data)
         try:
             self.parser.feed(data)
         except XmlStreamError as exc:
@@ -94,6 +109,7 @@ class C2SConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self._count_connection(None)
         if self._timer is not None:
             self._timer.cancel()
         self.server.connections.discard(self)
@@ -250,12 +266,15 @@ class C2SConnection(asyncio.Protocol):
             )
         except (TimeoutError, OSError, ConnectionError) as exc:
             log.info("tls_failed peer=%s reason=%s", self.peer, exc)
+            self._stats.tls_failures.plain.value += 1
             self.transport.abort()
             return
         if transport is None:
             return
         self.transport = transport  # type: ignore[assignment]
         self.secure = True
+        self._stats.tls_upgrades.plain.value += 1
+        self._count_connection("tls")
         self._upgrading = False
         self.flush()
         held, self._held = self._held, []
@@ -278,13 +297,17 @@ class C2SConnection(asyncio.Protocol):
             else:
                 raise sasl.SaslFailure("malformed-request")
         except sasl.SaslFailure as failure:
+            mechanism = self.sasl.mechanism if self.sasl is not None else "other"
             self.sasl = None
             self.server.auth_failures += 1
+            self._stats.auth_failure.labels(mechanism).value += 1
             log.info("auth_failed peer=%s condition=%s", self.peer, failure.condition)
             self.write(failure.to_element().to_bytes())
             return
         self.write(result.reply.to_bytes())
         if result.username is not None:
+            assert self.sasl is not None
+            self._stats.auth_success.labels(self.sasl.mechanism).value += 1
             self.username = result.username
             self.sasl = None
             self.parser.reset()
@@ -310,6 +333,9 @@ class C2SConnection(asyncio.Protocol):
             raise StanzaError("conflict", "resource in use")
         session = Session(self, full, self.peer, self.secure)
         previous = sessions.add(session)
+        self._stats.sessions_bound.plain.value += 1
+        if previous is not None:
+            self._stats.sessions_replaced.plain.value += 1
         self.session = session
         if self._timer is not None:
             self._timer.cancel()
@@ -342,6 +368,7 @@ class C2SConnection(asyncio.Protocol):
                 self.close_with_error("invalid-from", "the from address does not match the session")
                 return
         stanza.attrs["from"] = session.full
+        self._stats.in_by_kind[stanza.tag].value += 1
         if stanza.tag == "iq" and stanza.find("session", ns.SESSION) is not None and "to" not in stanza.attrs:
             self.write(Element("iq", {"type": "result", "id": stanza.get("id") or ""}).to_bytes())
             return
@@ -356,6 +383,7 @@ class C2SConnection(asyncio.Protocol):
             except Exception:
                 log.warning("session_drain_incomplete jid=%s", session.full)
         self.server.sessions.remove(session)
+        self._stats.sessions_closed.plain.value += 1
         try:
             await self.server.bus.fire("session.closed", session.vhost, session=session)
         except Exception:
@@ -391,16 +419,22 @@ class C2SConnection(asyncio.Protocol):
         self._out = []
         if transport is None or transport.is_closing():
             return
-        transport.write(out[0] if len(out) == 1 else b"".join(out))
+        data = out[0] if len(out) == 1 else b"".join(out)
+        self._stats.bytes_out.plain.value += len(data)
+        transport.write(data)
         if transport.get_write_buffer_size() > MAX_OUTPUT_BUFFER:
             self.close_with_error("policy-violation", "the client is not reading")
 
     def send_stanza(self, stanza: Element) -> None:
+        counter = self._stats.out_by_kind.get(stanza.tag)
+        if counter is not None:
+            counter.value += 1
         self.write(stanza.to_bytes())
 
     def close_with_error(self, condition: str, text: str = "", app_condition: Element | None = None) -> None:
         if self.closing:
             return
+        self._stats.stream_errors.labels(condition).value += 1
         if self._queue is not None:
             self._queue.clear()
         if not self._header_sent:

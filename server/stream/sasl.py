@@ -88,9 +88,11 @@ class SaslExchange:
         self.binding_pem = channel_binding_pem
         self._scram: scramp.ScramServer | None = None
         self._username = ""
+        self.mechanism = ""
 
     async def start(self, auth: Element) -> SaslResult:
         mechanism = auth.get("mechanism") or ""
+        self.mechanism = mechanism if mechanism in self.offered else "other"
         if mechanism not in self.offered:
             raise SaslFailure("invalid-mechanism")
         data = _decode(auth)
