@@ -46,7 +46,7 @@ def write_config(
     directory: Path, vhosts: tuple[str, ...], extra: str = "", storage_url: str | None = None
 ) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
-    starttls, direct, plain = free_port(), free_port(), free_port()
+    starttls, direct, plain, http = free_port(), free_port(), free_port(), free_port()
     vhost_list = ", ".join(f'"{v}"' for v in vhosts)
     text = f"""
 [server]
@@ -82,6 +82,10 @@ require_tls = false
 
 [auth]
 allow_plain_without_tls = true
+
+[http]
+port = {http}
+api_keys = {{ tests = "test-api-key-0123456789" }}
 {extra}
 """
     path = directory / "tigase.toml"

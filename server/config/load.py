@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from tigase_py.server.config import schema, sections
+from tigase_py.server.config import ops_sections, schema, sections
 from tigase_py.server.config.errors import ConfigError
 from tigase_py.server.config.schema import ServerConfig
 
 CONFIG_NAME = "tigase.toml"
 ENV_VAR = "TIGASE_PY_CONFIG"
 SYSTEM_CONFIG = Path("/etc/tigase-py") / CONFIG_NAME
-SECTIONS = ("server", "storage", "tls", "listeners", "limits", "auth", "modules", "vhosts")
+SECTIONS = ("server", "storage", "tls", "listeners", "limits", "auth", "modules", "vhosts", "http", "snmp")
 SOURCES = {
     "argument": "command argument",
     "flag": "--config option",
@@ -111,6 +111,8 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
     auth = sections.read_auth(top.sub("auth"))
     modules = sections.read_modules(top.sub("modules"))
     vhost_options = sections.read_vhost_options(top.sub("vhosts"), general.vhosts)
+    http = ops_sections.read_http(top.sub("http"))
+    snmp = ops_sections.read_snmp(top.sub("snmp"))
     top.finish(SECTIONS)
     return schema.ServerConfig(
         path=path,
@@ -122,6 +124,8 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
         auth=auth,
         modules=modules,
         vhost_options=vhost_options,
+        http=http,
+        snmp=snmp,
     )
 
 

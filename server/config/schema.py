@@ -115,6 +115,44 @@ class VhostOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """``[http]``: the admin REST API, /metrics and the Jolokia-style read endpoint (loopback by default)."""
+
+    enabled: bool = True
+    address: str = "127.0.0.1"
+    port: int = 5280
+    api_keys: dict[str, str] = field(default_factory=dict)  # name -> key
+    cors_origins: tuple[str, ...] = ()
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # who may read /metrics and /jolokia
+    scripts_dir: Path | None = None  # runtime admin scripts; default <config dir>/scripts
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpUser:
+    name: str
+    auth_key: str
+    priv_key: str
+    auth_protocol: str = "SHA"
+    priv_protocol: str = "AES"
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpConfig:
+    """``[snmp]``: the agent serving the metrics registry under an enterprise OID subtree."""
+
+    enabled: bool = False
+    address: str = "127.0.0.1"
+    port: int = 1161
+    community: str | None = "public"  # v2c read-only community; None disables v2c
+    users: tuple[SnmpUser, ...] = ()  # SNMPv3 USM users (authPriv)
+    base_oid: str = "1.3.6.1.4.1.32473.1"  # 32473: the RFC 5612 documentation enterprise number
+
+
+SNMP_AUTH = ("SHA", "SHA256", "MD5")
+SNMP_PRIV = ("AES", "DES")
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     """The whole ``tigase.toml``; ``path`` is the absolute path of the file it came from."""
 
@@ -127,6 +165,8 @@ class ServerConfig:
     auth: AuthConfig
     modules: ModulesConfig
     vhost_options: dict[str, VhostOptions]
+    http: HttpConfig = field(default_factory=HttpConfig)
+    snmp: SnmpConfig = field(default_factory=SnmpConfig)
 
     @property
     def directory(self) -> Path:
