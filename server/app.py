@@ -18,6 +18,7 @@ from tigase_py.server import __version__
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import ServerConfig
     from tigase_py.server.core.server import Server
+    from tigase_py.server.observe.snmp_agent import SnmpAgent
 
 log = logging.getLogger("tigase_py.app")
 
@@ -82,6 +83,7 @@ async def serve(
         return 1
     server = Server(config, storage)
     listeners: list[asyncio.Server] = []
+    snmp_agent: SnmpAgent | None = None
     pidfile = config.server.pidfile
     stop = stop or asyncio.Event()
     if signals:
@@ -98,6 +100,14 @@ async def serve(
                 log.error("cannot listen on %s:%d: %s", listener.address, listener.port, exc.strerror or exc)
                 return 1
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
+        if config.snmp.enabled:
+            from tigase_py.server.observe.snmp_agent import start_agent
+
+            try:
+                snmp_agent = start_agent(server, config.snmp)
+            except OSError as exc:
+                log.error("cannot serve snmp on %s:%d: %s", config.snmp.address, config.snmp.port, exc)
+                return 1
         write_pidfile(pidfile)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
@@ -114,6 +124,8 @@ async def serve(
     finally:
         for listening in listeners:
             listening.close()
+        if snmp_agent is not None:
+            snmp_agent.close()
         await storage.close()
         remove_pidfile(pidfile)
 

@@ -1,0 +1,1 @@
+"""Views over the metrics registry for outside monitoring: the SNMP agent."""
