@@ -15,7 +15,7 @@ import typer
 from tigase_py.cli import console, errors
 
 app = typer.Typer(no_args_is_help=True, help="Judge any XMPP server with the compatibility suite.")
-SERVERS = ("prosody", "tigase-py")
+SERVERS = ("prosody", "ejabberd", "tigase-py")
 
 
 def build_target(
@@ -56,9 +56,9 @@ def launched(server: str | None, docker_image: str | None, template: Any) -> Ite
             with docker.running(docker_image, template) as found:
                 yield found
         elif server is not None:
-            from tigase_py.compat_tests.peers import prosody, tigase_py
+            from tigase_py.compat_tests.peers import ejabberd, prosody, tigase_py
 
-            module = {"prosody": prosody, "tigase-py": tigase_py}[server]
+            module = {"prosody": prosody, "ejabberd": ejabberd, "tigase-py": tigase_py}[server]
             console.info(f"starting a throwaway {server} on loopback")
             with module.running() as found:
                 yield found
@@ -122,7 +122,7 @@ def show(doc: dict[str, Any]) -> None:
 @app.command("run")
 def run(
     target_file: Annotated[Path | None, typer.Option("--target", help="Target TOML file.", dir_okay=False)] = None,
-    server: Annotated[str | None, typer.Option("--server", help="Start a throwaway prosody|tigase-py.")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="Throwaway prosody|ejabberd|tigase-py.")] = None,
     docker_image: Annotated[str | None, typer.Option("--docker", help="Run this image in a container.")] = None,
     host: Annotated[str | None, typer.Option(help="Host to connect to (default: the domain).")] = None,
     port: Annotated[int, typer.Option(help="c2s port.")] = 5222,
