@@ -70,6 +70,7 @@ async def serve(
 ) -> int:
     from tigase_py.server.core import stats
     from tigase_py.server.core.server import Server
+    from tigase_py.server.net.http import start_http
     from tigase_py.server.net.tcp import start_listener
     from tigase_py.server.net.tls import build_server_context
     from tigase_py.server.storage.engine import StorageError, open_storage
@@ -108,6 +109,11 @@ async def serve(
             except OSError as exc:
                 log.error("cannot serve snmp on %s:%d: %s", config.snmp.address, config.snmp.port, exc)
                 return 1
+        try:
+            stop_http = await start_http(server)
+        except OSError as exc:
+            log.error("cannot listen on http %s:%d: %s", config.http.address, config.http.port, exc.strerror or exc)
+            return 1
         write_pidfile(pidfile)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
@@ -119,6 +125,7 @@ async def serve(
         sweeper.cancel()
         watcher.cancel()
         log.info("shutting down")
+        await stop_http()
         await shutdown(server, listeners)
         return 0
     finally:

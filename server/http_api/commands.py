@@ -1,0 +1,131 @@
+"""Admin commands and runtime scripts over REST: ``/api/v1/commands`` runs anything in the command
+registry (built-in or script), ``/api/v1/scripts`` lists, uploads and removes scripts."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from tigase_py.server.core.commands import CommandContext, CommandError
+from tigase_py.server.core.scripts import ScriptError, ScriptManager
+from tigase_py.server.http_api.rest import server_of
+from tigase_py.server.http_api.table import (
+    BOOLEAN,
+    ERROR,
+    OK,
+    STRING,
+    ApiError,
+    Route,
+    array,
+    body_of,
+    obj,
+    reply,
+    text_field,
+)
+
+log = logging.getLogger("tigase_py.http_api")
+
+SCRIPTS_KEY = web.AppKey("scripts", ScriptManager)
+CALLER_KEY = "tigase_py.caller"
+
+STATUS_OF = {"bad-request": 400, "forbidden": 403, "item-not-found": 404, "not-allowed": 403, "conflict": 409}
+
+PARAM = obj(
+    ("name", "type", "label", "required"),
+    name=STRING,
+    type=STRING,
+    label=STRING,
+    required=BOOLEAN,
+    choices=array(STRING),
+    default={"type": ["string", "null"]},
+)
+COMMAND = obj(
+    ("name", "title", "description", "node", "admin_only", "source", "params"),
+    name=STRING,
+    title=STRING,
+    description=STRING,
+    node=STRING,
+    admin_only=BOOLEAN,
+    source=STRING,
+    params=array(PARAM),
+)
+COMMANDS = obj(("commands",), commands=array(COMMAND))
+RESULT = obj(("note", "values", "rows"), note=STRING, values={"type": "object"}, rows=array({"type": "object"}))
+SCRIPT = obj(("file", "loaded"), file=STRING, loaded=BOOLEAN, command=STRING, error=STRING)
+SCRIPTS = obj(("scripts",), scripts=array(SCRIPT))
+
+
+async def list_commands(request: web.Request) -> web.Response:
+    commands = [
+        {"name": c.name, "title": c.title, "description": c.description, "node": c.xmpp_node,
+         "admin_only": c.admin_only, "source": c.source,
+         "params": [{"name": p.name, "type": p.type, "label": p.label, "required": p.required,
+                     "choices": list(p.choices), "default": p.default} for p in c.params]}
+        for c in server_of(request).commands.all()
+    ]
+    return reply({"commands": commands})
+
+
+async def run_command(request: web.Request) -> web.Response:
+    server = server_of(request)
+    name = request.match_info["name"]
+    if server.commands.get(name) is None:
+        raise ApiError(404, f"no command {name!r}")
+    args = await body_of(request) if request.can_read_body else {}
+    caller = str(request.get(CALLER_KEY, ""))
+    context = CommandContext(server, caller, args.get("vhost") if isinstance(args.get("vhost"), str) else None)
+    try:
+        result = await server.commands.execute(name, context, args)
+    except CommandError as exc:
+        raise ApiError(STATUS_OF.get(exc.condition, 500), str(exc)) from exc
+    except Exception as exc:
+        log.exception("command_failed name=%s", name)
+        raise ApiError(500, f"command {name} failed: {type(exc).__name__}: {exc}") from exc
+    return reply(result.to_json())
+
+
+def manager(request: web.Request) -> ScriptManager:
+    return request.app[SCRIPTS_KEY]
+
+
+async def list_scripts(request: web.Request) -> web.Response:
+    await manager(request).scan()
+    return reply({"scripts": manager(request).status()})
+
+
+async def upload_script(request: web.Request) -> web.Response:
+    data = await body_of(request)
+    name = text_field(data, "name")
+    source = text_field(data, "source", required=False)
+    try:
+        status = await manager(request).write(name, source)
+    except ScriptError as exc:
+        raise ApiError(400, str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise ApiError(400, f"cannot write {name}: {exc}") from exc
+    return reply(status, 201 if status["loaded"] else 400)
+
+
+async def delete_script(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    try:
+        await manager(request).delete(name)
+    except ScriptError as exc:
+        raise ApiError(404, str(exc)) from exc
+    return reply({"result": f"{name} removed"})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("GET", "/api/v1/commands", list_commands, "listCommands", "Admin commands (built-in and scripts)",
+              "commands", {200: COMMANDS}),
+        Route("POST", "/api/v1/commands/{name}", run_command, "runCommand", "Run an admin command", "commands",
+              {200: RESULT, 400: ERROR, 404: ERROR, 500: ERROR}, body={"type": "object"}),
+        Route("GET", "/api/v1/scripts", list_scripts, "listScripts", "Runtime scripts and their load status",
+              "scripts", {200: SCRIPTS}),
+        Route("POST", "/api/v1/scripts", upload_script, "uploadScript", "Write a script and load it now", "scripts",
+              {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}}, body=obj(("name", "source"), name=STRING, source=STRING)),
+        Route("DELETE", "/api/v1/scripts/{name}", delete_script, "deleteScript", "Remove a script and its command",
+              "scripts", {200: OK, 404: ERROR}),
+    ]

@@ -1,0 +1,146 @@
+"""One aiohttp Application on ``[http] address:port``: the admin REST API (/api/v1), /metrics and
+/jolokia. Errors are JSON in one place (the middleware below); CORS answers only configured origins.
+
+    stop_http = await start_http(server)   # after the XMPP listeners
+    ...
+    await stop_http()                       # in shutdown
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from tigase_py.server.core.scripts import ScriptManager
+from tigase_py.server.http_api import all_routes
+from tigase_py.server.http_api.auth import REALM, Unauthorized, authenticate
+from tigase_py.server.http_api.commands import CALLER_KEY, SCRIPTS_KEY
+from tigase_py.server.http_api.rest import READY_KEY, SERVER_KEY
+from tigase_py.server.http_api.table import ApiError, Handler, Route, error
+from tigase_py.server.observe import jolokia
+from tigase_py.server.observe.prometheus import metrics_handler
+
+if TYPE_CHECKING:
+    from tigase_py.server.core.server import Server
+
+log = logging.getLogger("tigase_py.http")
+
+ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key"
+ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+MAX_BODY = 1 << 20
+
+
+def traversal(request: web.Request) -> bool:
+    """Whether the path tries to climb out (``..`` plain or percent-encoded, once or twice)."""
+    raw = request.raw_path.split("?", 1)[0]
+    for text in (raw, unquote(raw), unquote(unquote(raw)), request.path):
+        if any(segment == ".." for segment in text.replace("\\", "/").split("/")):
+            return True
+    return False
+
+
+def cors_headers(server: Server, request: web.Request) -> dict[str, str]:
+    origin = request.headers.get("Origin")
+    allowed = server.config.http.cors_origins
+    if origin is None or not (origin in allowed or "*" in allowed):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def handle(request: web.Request, handler: Handler) -> web.StreamResponse:
+        cors = cors_headers(server, request)
+        if traversal(request):
+            return error(404, "not found")
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            if not cors:
+                return error(403, "origin not allowed")
+            return web.Response(status=204, headers={
+                **cors, "Access-Control-Allow-Methods": ALLOW_METHODS,
+                "Access-Control-Allow-Headers": ALLOW_HEADERS, "Access-Control-Max-Age": "600"})
+        try:
+            response = await handler(request)
+        except Unauthorized as exc:
+            response = error(401, exc.message, {"WWW-Authenticate": REALM})
+        except ApiError as exc:
+            response = error(exc.status, exc.message)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = error(exc.status, exc.reason)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("http_handler_failed path=%s", request.path)
+            response = error(500, f"internal error: {type(exc).__name__}")
+        response.headers.update(cors)
+        return response
+
+    return handle
+
+
+def guarded(server: Server, route: Route) -> Handler:
+    """``route.handler`` behind admin authentication (when the route asks for it)."""
+    if not route.auth:
+        return route.handler
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[CALLER_KEY] = await authenticate(server, request)
+        return await route.handler(request)
+
+    return handle
+
+
+def build_app(server: Server, scripts: ScriptManager) -> web.Application:
+    app = web.Application(middlewares=[middleware(server)], client_max_size=MAX_BODY)
+    app[SERVER_KEY] = server
+    app[READY_KEY] = {"ready": False}
+    app[SCRIPTS_KEY] = scripts
+    for route in all_routes():
+        app.router.add_route(route.method, route.path, guarded(server, route))
+    app.router.add_get("/metrics", metrics_handler(server))
+    read, bulk = jolokia.handlers(server)
+    app.router.add_get("/jolokia", read)
+    app.router.add_get("/jolokia/{tail:.*}", read)
+    app.router.add_post("/jolokia", bulk)
+    app.router.add_post("/jolokia/", bulk)
+    return app
+
+
+async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
+    """Start the scripts watcher and (when ``[http] enabled``) the HTTP site; return the stop function."""
+    config = server.config.http
+    scripts = ScriptManager(server, config.scripts_dir)
+    await scripts.scan()
+    watcher = asyncio.get_running_loop().create_task(scripts.watch())
+    runner: web.AppRunner | None = None
+    if config.enabled:
+        app = build_app(server, scripts)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, config.address, config.port, reuse_address=True).start()
+        except OSError:
+            watcher.cancel()
+            await runner.cleanup()
+            raise
+        app[READY_KEY]["ready"] = True
+        log.info("listening http %s:%d", config.address, config.port)
+
+    async def stop() -> None:
+        watcher.cancel()
+        try:
+            await watcher
+        except asyncio.CancelledError:
+            pass
+        scripts.close()
+        if runner is not None:
+            await runner.cleanup()
+
+    return stop
