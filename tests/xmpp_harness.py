@@ -43,14 +43,20 @@ class RunningServer:
 
 
 def write_config(
-    directory: Path, vhosts: tuple[str, ...], extra: str = "", storage_url: str | None = None
+    directory: Path,
+    vhosts: tuple[str, ...],
+    extra: str = "",
+    storage_url: str | None = None,
+    admins: tuple[str, ...] = (),
 ) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
     starttls, direct, plain, http = free_port(), free_port(), free_port(), free_port()
     vhost_list = ", ".join(f'"{v}"' for v in vhosts)
+    admin_list = ", ".join(f'"{a}"' for a in admins)
     text = f"""
 [server]
 vhosts = [{vhost_list}]
+admins = [{admin_list}]
 pidfile = "tigase.pid"
 log_level = "debug"
 
@@ -95,9 +101,13 @@ api_keys = {{ tests = "test-api-key-0123456789" }}
 
 @contextlib.asynccontextmanager
 async def running_server(
-    directory: Path, vhosts: tuple[str, ...] = ("localhost",), extra: str = "", storage_url: str | None = None
+    directory: Path,
+    vhosts: tuple[str, ...] = ("localhost",),
+    extra: str = "",
+    storage_url: str | None = None,
+    admins: tuple[str, ...] = (),
 ) -> AsyncIterator[RunningServer]:
-    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url)
+    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url, admins)
     config = load_config(path)
     ready: asyncio.Future[Server] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

@@ -22,6 +22,7 @@ ALL_MODULES: tuple[str, ...] = (
     "vcard",
     "blocking",
     "register",
+    "adhoc",
 )
 MECHANISMS: tuple[str, ...] = (
     "SCRAM-SHA-256-PLUS",

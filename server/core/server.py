@@ -8,7 +8,7 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core import stats
+from tigase_py.server.core import admin_commands, stats
 from tigase_py.server.core.commands import CommandRegistry
 from tigase_py.server.core.events import EventBus
 from tigase_py.server.core.metrics import MetricsRegistry
@@ -31,6 +31,7 @@ class Server:
         self.metrics = MetricsRegistry()
         self.stats = stats.CoreMetrics(self.metrics)
         self.commands = CommandRegistry()
+        admin_commands.register_all(self.commands)
         self.registered_users: dict[str, int] = {}
         self._vhost_metrics: dict[str, list[str]] = {}
         stats.register_process_metrics(self.metrics, self)

@@ -1,0 +1,177 @@
+"""XEP-0050: Ad-Hoc Commands — the server's admin command registry over XMPP.
+
+Commands come from ``server.commands`` (XEP-0133 service administration and the other builtin or
+script commands). disco#items on the commands node lists what the requester may run; a command with
+parameters runs in two stages (a form, then its submission), one without parameters completes at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tigase_py.server import jid as jids
+from tigase_py.server.core.commands import Command, CommandContext, CommandError
+from tigase_py.server.core.events import DROP
+from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
+from tigase_py.server.errors import STANZA_ERROR_TYPES, StanzaError
+from tigase_py.server.modules.adhoc import flow
+from tigase_py.server.xml import forms, ns
+from tigase_py.server.xml.element import Element
+
+if TYPE_CHECKING:
+    from tigase_py.server.core.session import Session
+
+COMMANDS = "http://jabber.org/protocol/commands"
+STAGE_ACTIONS = ("execute", "complete", "next")
+
+module = Module(
+    name="adhoc",
+    specs=[
+        Spec("XEP-0050", "1.3.0"),
+        Spec("XEP-0004", "2.13.1"),
+        Spec("XEP-0133", "1.3.1", status="partial"),
+    ],
+    features=[COMMANDS],
+    depends=["disco"],
+)
+
+
+@module.on_start
+async def start(ctx: ModuleContext) -> None:
+    ctx.state["sessions"] = flow.SessionTable()
+
+
+def command_error(condition: str, app: str) -> StanzaError:
+    return StanzaError(condition, app_condition=Element(app, ns=COMMANDS))
+
+
+def may_run(mctx: ModuleContext, caller: str, command: Command) -> bool:
+    return not command.admin_only or mctx.server.is_admin(caller)
+
+
+def find_command(mctx: ModuleContext, node: str, caller: str) -> Command:
+    command = mctx.server.commands.by_node(node)
+    if command is None:
+        raise StanzaError("item-not-found", f"no command {node!r}")
+    if not may_run(mctx, caller, command):
+        raise StanzaError("forbidden", "administrators only")
+    return command
+
+
+def reply_command(command: Command, status: str, sessionid: str | None = None) -> Element:
+    attrs = {"node": command.xmpp_node, "status": status}
+    if sessionid is not None:
+        attrs["sessionid"] = sessionid
+    return Element("command", attrs, ns=COMMANDS)
+
+
+async def run(ctx: IqContext, command: Command, args: dict[str, object], sessionid: str | None) -> Element:
+    server = ctx.module.server
+    context = CommandContext(server, ctx.user, ctx.to.domain)
+    try:
+        result = await server.commands.execute(command.name, context, args)
+    except CommandError as exc:
+        condition = exc.condition if exc.condition in STANZA_ERROR_TYPES else "bad-request"
+        raise StanzaError(condition, str(exc)) from None
+    reply = reply_command(command, "completed", sessionid)
+    if result.note:
+        reply.add("note", {"type": "info"}, text=result.note)
+    form = flow.result_form(command, result)
+    if form is not None:
+        reply.append(forms.build(form))
+    return reply
+
+
+@module.iq("set", COMMANDS, "command", to="server")
+async def execute(ctx: IqContext) -> Element:
+    request = ctx.payload
+    node = request.get("node") or ""
+    action = request.get("action") or "execute"
+    command = find_command(ctx.module, node, ctx.user)
+    table: flow.SessionTable = ctx.module.state["sessions"]
+    sessionid = request.get("sessionid")
+    requester = str(ctx.sender)
+    if sessionid is None:
+        if action != "execute":
+            raise command_error("bad-request", "bad-action")
+        if not flow.form_params(command):
+            return ctx.result(await run(ctx, command, {}, None))
+        opened = table.open(requester, command.xmpp_node)
+        reply = reply_command(command, "executing", opened.sessionid)
+        reply.add("actions", {"execute": "complete"}).add("complete")
+        reply.append(forms.build(flow.request_form(command)))
+        return ctx.result(reply)
+    session = table.get(requester, sessionid, command.xmpp_node)
+    if session is None:
+        raise command_error("bad-request", "bad-sessionid")
+    if action == "cancel":
+        table.close(session)
+        return ctx.result(reply_command(command, "canceled", sessionid))
+    if action not in STAGE_ACTIONS:
+        raise command_error("bad-request", "bad-action")
+    try:
+        submitted = forms.find(request)
+    except forms.FormError as exc:
+        raise StanzaError("bad-request", str(exc), app_condition=Element("bad-payload", ns=COMMANDS)) from None
+    if submitted is None or submitted.type not in ("submit", "cancel"):
+        raise command_error("bad-request", "bad-payload")
+    if submitted.type == "cancel":
+        table.close(session)
+        return ctx.result(reply_command(command, "canceled", sessionid))
+    reply = await run(ctx, command, flow.submitted_args(command, submitted), sessionid)
+    table.close(session)
+    return ctx.result(reply)
+
+
+# -- disco on the commands node and on each command node --------------------
+def commands_items(mctx: ModuleContext, domain: str, caller: str) -> Element:
+    query = Element("query", {"node": COMMANDS}, ns=ns.DISCO_ITEMS)
+    for command in mctx.server.commands.all():
+        if may_run(mctx, caller, command):
+            query.add("item", {"jid": domain, "node": command.xmpp_node, "name": command.title})
+    return query
+
+
+def node_info(mctx: ModuleContext, node: str, caller: str) -> Element:
+    query = Element("query", {"node": node}, ns=ns.DISCO_INFO)
+    if node == COMMANDS:
+        query.add("identity", {"category": "automation", "type": "command-list", "name": "Commands"})
+        query.add("feature", {"var": ns.DISCO_ITEMS})
+        return query
+    command = find_command(mctx, node, caller)
+    query.add("identity", {"category": "automation", "type": "command-node", "name": command.title})
+    query.add("feature", {"var": COMMANDS})
+    query.add("feature", {"var": ns.DATA_FORMS})
+    return query
+
+
+def is_command_node(mctx: ModuleContext, node: str) -> bool:
+    return node == COMMANDS or mctx.server.commands.by_node(node) is not None
+
+
+@module.fold("stanza.outbound")
+async def disco_nodes(ctx: ModuleContext, stanza: Element, session: Session) -> Element | str:
+    """Answer disco#info/#items on command nodes of a served domain (the disco module knows no nodes)."""
+    if stanza.tag != "iq" or stanza.attrs.get("type") != "get":
+        return stanza
+    query = stanza.first_child()
+    if query is None or query.name != "query" or query.ns not in (ns.DISCO_INFO, ns.DISCO_ITEMS):
+        return stanza
+    node = query.get("node")
+    target = jids.try_parse(stanza.attrs.get("to"))
+    if not node or target is None or not target.is_domain or not is_command_node(ctx, node):
+        return stanza
+    if not ctx.server.registry.is_loaded(target.domain, "adhoc"):
+        return stanza
+    if query.ns == ns.DISCO_ITEMS:
+        if node != COMMANDS:
+            payload = Element("query", {"node": node}, ns=ns.DISCO_ITEMS)
+        else:
+            payload = commands_items(ctx, target.domain, session.bare)
+    else:
+        payload = node_info(ctx, node, session.bare)
+    reply = Element("iq", {"type": "result", "id": stanza.attrs.get("id", ""), "from": target.domain})
+    reply.attrs["to"] = session.full
+    reply.append(payload)
+    session.send(reply)
+    return DROP
