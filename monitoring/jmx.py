@@ -65,6 +65,8 @@ def _short(message: str) -> str:
     line = " ".join(message.split())
     if "Connection refused" in line:
         return "connection refused"
+    if "Authentication failed" in line:
+        return "authentication failed (invalid username or password)"
     if "UnknownHostException" in line:
         return "unknown host"
     return line[:200]
@@ -91,7 +93,7 @@ async def probe(target: JmxTarget, timeout: float = 10.0) -> model.ProbeResult:
     try:
         found = await asyncio.wait_for(asyncio.to_thread(_query, target, timeout), timeout + 2)
     except subprocess.CalledProcessError as exc:
-        message = _short(_jar_message(exc.output))
+        message = _short(_jar_message(exc.output or exc.stderr))
         lowered = message.lower()
         if any(word in lowered for word in AUTH_WORDS):
             raise model.ProbeFailure("auth", f"jmx: {message} (check --jmx-user/--jmx-password)") from exc
