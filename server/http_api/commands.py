@@ -3,6 +3,7 @@ registry (built-in or script), ``/api/v1/scripts`` lists, uploads and removes sc
 
 from __future__ import annotations
 
+import contextvars
 import logging
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from tigase_py.server.http_api.table import (
     ERROR,
     OK,
     STRING,
+    TEXT,
     ApiError,
     Route,
     array,
@@ -27,7 +29,7 @@ from tigase_py.server.http_api.table import (
 log = logging.getLogger("tigase_py.http_api")
 
 SCRIPTS_KEY = web.AppKey("scripts", ScriptManager)
-CALLER_KEY = "tigase_py.caller"
+CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("tigase_py_http_caller", default="")
 
 STATUS_OF = {"bad-request": 400, "forbidden": 403, "item-not-found": 404, "not-allowed": 403, "conflict": 409}
 
@@ -73,7 +75,7 @@ async def run_command(request: web.Request) -> web.Response:
     if server.commands.get(name) is None:
         raise ApiError(404, f"no command {name!r}")
     args = await body_of(request) if request.can_read_body else {}
-    caller = str(request.get(CALLER_KEY, ""))
+    caller = CALLER.get()
     context = CommandContext(server, caller, args.get("vhost") if isinstance(args.get("vhost"), str) else None)
     try:
         result = await server.commands.execute(name, context, args)
@@ -125,7 +127,7 @@ def routes() -> list[Route]:
         Route("GET", "/api/v1/scripts", list_scripts, "listScripts", "Runtime scripts and their load status",
               "scripts", {200: SCRIPTS}),
         Route("POST", "/api/v1/scripts", upload_script, "uploadScript", "Write a script and load it now", "scripts",
-              {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}}, body=obj(("name", "source"), name=STRING, source=STRING)),
+              {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}}, body=obj(("name", "source"), name=TEXT, source=STRING)),
         Route("DELETE", "/api/v1/scripts/{name}", delete_script, "deleteScript", "Remove a script and its command",
               "scripts", {200: OK, 404: ERROR}),
     ]

@@ -19,6 +19,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Schema = dict[str, Any]
 
 STRING: Schema = {"type": "string"}
+TEXT: Schema = {"type": "string", "minLength": 1}  # a string that must not be empty
 NUMBER: Schema = {"type": "number"}
 INTEGER: Schema = {"type": "integer"}
 BOOLEAN: Schema = {"type": "boolean"}

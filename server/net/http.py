@@ -19,7 +19,7 @@ from aiohttp import web
 from tigase_py.server.core.scripts import ScriptManager
 from tigase_py.server.http_api import all_routes
 from tigase_py.server.http_api.auth import REALM, Unauthorized, authenticate
-from tigase_py.server.http_api.commands import CALLER_KEY, SCRIPTS_KEY
+from tigase_py.server.http_api.commands import CALLER, SCRIPTS_KEY
 from tigase_py.server.http_api.rest import READY_KEY, SERVER_KEY
 from tigase_py.server.http_api.table import ApiError, Handler, Route, error
 from tigase_py.server.observe import jolokia
@@ -91,7 +91,7 @@ def guarded(server: Server, route: Route) -> Handler:
         return route.handler
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        request[CALLER_KEY] = await authenticate(server, request)
+        CALLER.set(await authenticate(server, request))
         return await route.handler(request)
 
     return handle
