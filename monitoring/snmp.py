@@ -31,6 +31,7 @@ SCALARS = {
     12: "vhosts",
 }
 COLUMN_NAME, COLUMN_TEXT, COLUMN_INTEGER = 2, 3, 4
+BULK_ROWS = 50
 AUTH_PROTOCOLS = {"SHA": "USM_AUTH_HMAC96_SHA", "SHA256": "USM_AUTH_HMAC192_SHA256", "MD5": "USM_AUTH_HMAC96_MD5"}
 PRIV_PROTOCOLS = {"AES": "USM_PRIV_CFB128_AES", "DES": "USM_PRIV_CBC56_DES"}
 AUTH_WORDS = ("usm", "user", "digest", "authentication", "decrypt", "privacy")
@@ -143,8 +144,9 @@ async def probe(target: SnmpTarget, timeout: float = 5.0) -> model.ProbeResult:
                 scalars[name] = value
         rows: dict[int, dict[int, model.MetricValue]] = {}
         table = (*base, 2, 1)
-        async for indication, status, index, walked in hlapi.walk_cmd(
-            engine, credentials, transport, hlapi.ContextData(),
+        # GETBULK: one GETNEXT per cell would be one round trip per cell (hundreds of them).
+        async for indication, status, index, walked in hlapi.bulk_walk_cmd(
+            engine, credentials, transport, hlapi.ContextData(), 0, BULK_ROWS,
             hlapi.ObjectType(hlapi.ObjectIdentity(table)), lexicographicMode=False,
         ):  # fmt: skip
             _check(target, timeout, indication, status, index)
