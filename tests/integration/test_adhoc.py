@@ -173,3 +173,86 @@ async def test_cancel_and_bad_session(tmp_path: Path) -> None:
             )
         assert stale.value.condition == "bad-request"
         assert stale.value.iq.xml.find(f"{{jabber:client}}error/{{{COMMANDS}}}bad-sessionid") is not None
+
+
+async def test_refusals_keep_the_session_open(tmp_path: Path) -> None:
+    async with running_server(tmp_path, admins=ADMINS) as handle:
+        admin = await setup(handle)
+        with pytest.raises(IqError) as mismatch:
+            await run(admin, ADMIN + "add-user", {"accountjid": "x@localhost", "password": "a", "password-verify": "b"})
+        assert mismatch.value.condition == "not-acceptable"
+        with pytest.raises(IqError) as foreign:
+            await run(admin, ADMIN + "add-user", {"accountjid": "x@elsewhere.example", "password": "a"})
+        assert foreign.value.condition == "item-not-found"
+        with pytest.raises(IqError) as missing:
+            await run(admin, ADMIN + "change-user-password", {"password": "a"})
+        assert missing.value.condition == "bad-request"
+        first = await start(handle, admin, ADMIN + "delete-user")
+        with pytest.raises(IqError) as no_form:
+            await admin.plugin["xep_0050"].send_command(
+                "localhost",
+                ADMIN + "delete-user",
+                action="complete",
+                sessionid=first["command"]["sessionid"],
+                timeout=TIMEOUT,
+            )
+        assert no_form.value.condition == "bad-request"
+        with pytest.raises(IqError) as stray:
+            await admin.plugin["xep_0050"].send_command(
+                "localhost", ADMIN + "delete-user", action="cancel", timeout=TIMEOUT
+            )
+        assert stray.value.condition == "bad-request"
+        canceled = await admin.plugin["xep_0050"].send_command(
+            "localhost",
+            ADMIN + "delete-user",
+            action="cancel",
+            sessionid=first["command"]["sessionid"],
+            timeout=TIMEOUT,
+        )
+        assert canceled["command"]["status"] == "canceled"
+
+
+async def test_vhosts_sessions_and_messages(tmp_path: Path) -> None:
+    async with running_server(tmp_path, admins=ADMINS) as handle:
+        admin = await setup(handle)
+        await handle.add_user("bob@localhost")
+        bob = await login(handle, "bob@localhost")
+
+        await run(admin, "add-vhost", {"domain": "extra.example"})
+        assert "extra.example" in handle.server.vhosts
+        assert "extra.example" in await handle.server.storage.vhosts.list()
+        await run(admin, "remove-vhost", {"domain": "extra.example"})
+        assert "extra.example" not in handle.server.vhosts
+        with pytest.raises(IqError) as configured:
+            await run(admin, "remove-vhost", {"domain": "localhost"})
+        assert configured.value.condition == "not-allowed"
+
+        sessions = await run(admin, "list-sessions")
+        jids = {item["jid"] for item in sessions["command"]["form"].get_items()}
+        assert {str(bob.boundjid), str(admin.boundjid)} <= jids
+
+        await run(admin, "send-message", {"to": "bob@localhost", "body": "from the server", "type": "chat"})
+        message = await bob.next_message()
+        assert (str(message["from"]), message["type"], message["body"]) == ("localhost", "chat", "from the server")
+
+
+async def test_sessions_belong_to_one_resource_and_expire(tmp_path: Path) -> None:
+    async with running_server(tmp_path, admins=ADMINS) as handle:
+        admin = await setup(handle)
+        other = await login(handle, "admin@localhost/other", plugins=PLUGINS)
+        first = await start(handle, admin, ADMIN + "add-user")
+        sessionid = first["command"]["sessionid"]
+        with pytest.raises(IqError) as stolen:
+            await other.plugin["xep_0050"].send_command(
+                "localhost", ADMIN + "add-user", action="cancel", sessionid=sessionid, timeout=TIMEOUT
+            )
+        assert stolen.value.condition == "bad-request"
+
+        (adhoc,) = [c for c in handle.server.registry.loaded["localhost"] if c.module.name == "adhoc"]
+        adhoc.state["sessions"].lifetime = 0.0
+        await asyncio.sleep(0.01)
+        with pytest.raises(IqError) as expired:
+            await admin.plugin["xep_0050"].send_command(
+                "localhost", ADMIN + "add-user", action="cancel", sessionid=sessionid, timeout=TIMEOUT
+            )
+        assert expired.value.iq.xml.find(f"{{jabber:client}}error/{{{COMMANDS}}}bad-sessionid") is not None
