@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 import time
 from dataclasses import dataclass
@@ -24,7 +25,12 @@ from tigase_py.monitoring import model
 ADMIN = "http://jabber.org/protocol/admin#"
 ONLINE_USERS = ADMIN + "get-online-users-num"
 REGISTERED_USERS = ADMIN + "get-registered-users-num"
+ONLINE_LIST = ADMIN + "get-online-users-list"  # the fallback when the count is missing (Prosody 0.12)
+ONLINE_LIST_FIELD = "onlineuserjids"
 FIELDS = {ONLINE_USERS: "onlineusersnum", REGISTERED_USERS: "registeredusersnum"}
+
+# slixmpp logs failures itself ("No appropriate login method."); we report them once, as one line.
+logging.getLogger("slixmpp").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,7 @@ class XmppTarget:
     host: str | None = None  # default: the JID's domain (DNS SRV)
     port: int = 5222
     verify_tls: bool = True
+    direct_tls: bool = False  # TLS from the first byte (port 5223) instead of STARTTLS
 
     @property
     def domain(self) -> str:
@@ -52,6 +59,9 @@ class _AdminClient(slixmpp.ClientXMPP):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
             self.ssl_context = context
+        # Only the chosen mode: slixmpp otherwise tries direct TLS first and reports that failure.
+        self.enable_direct_tls = target.direct_tls
+        self.enable_starttls = not target.direct_tls
         for plugin in ("xep_0030", "xep_0004", "xep_0050", "xep_0092", "xep_0012"):
             self.register_plugin(plugin)
         loop = asyncio.get_running_loop()
@@ -68,9 +78,18 @@ class _AdminClient(slixmpp.ClientXMPP):
 
 
 def _form_values(iq: Any) -> dict[str, Any]:
-    """``var`` → value of each field in the command's data form (empty when there is none)."""
-    fields = iq["command"]["form"].get_fields()
-    return {var: field.get_value() for var, field in fields.items() if var and var != "FORM_TYPE"}
+    """``var`` → value of each field in the command's data form (empty when there is none).
+
+    A result table (``<reported/>`` + ``<item/>``s) of name/value columns, as our statistics
+    command answers, gives one entry per row: ``name`` → ``value``.
+    """
+    form = iq["command"]["form"]
+    values = {var: field.get_value() for var, field in form.get_fields().items() if var and var != "FORM_TYPE"}
+    for item in form["items"]:
+        name, value = item.get("name"), item.get("value")
+        if isinstance(name, str) and name:
+            values[name] = value
+    return values
 
 
 async def _execute(client: _AdminClient, to: str, node: str, timeout: float) -> dict[str, Any]:
@@ -106,8 +125,9 @@ async def _read(client: _AdminClient, target: XmppTarget, timeout: float) -> mod
         raise model.ProbeFailure("error", f"xmpp: {domain} refused the command list ({exc.condition})") from exc
     commands = {node: name or "" for _, node, name in items["disco_items"]["items"]}
     wanted = [node for node in (ONLINE_USERS, REGISTERED_USERS) if node in commands]
-    stats_nodes = [node for node, name in commands.items() if "statistics" in name.lower()]
-    if not wanted and not stats_nodes:
+    # Ours only; XEP-0133's own "user statistics" (admin#user-stats) is per user and needs a JID.
+    stats_nodes = [n for n, name in commands.items() if "statistics" in name.lower() and not n.startswith(ADMIN)]
+    if not wanted and not stats_nodes and ONLINE_LIST not in commands:
         raise model.ProbeFailure(
             "auth", f"xmpp: {target.jid} is offered no admin commands on {domain} (not an admin? check --xmpp-jid)"
         )
@@ -121,6 +141,13 @@ async def _read(client: _AdminClient, target: XmppTarget, timeout: float) -> mod
     online, registered = result.metrics.get("get-online-users-num"), result.metrics.get("get-registered-users-num")
     result.sessions = None if online is None or model.number(online) == -1 else int(online)
     result.registered_users = None if registered is None or model.number(registered) == -1 else int(registered)
+    if result.sessions is None and ONLINE_LIST in commands:
+        with contextlib.suppress(IqError):
+            listed = (await _execute(client, domain, ONLINE_LIST, timeout)).get(ONLINE_LIST_FIELD)
+            if isinstance(listed, str):  # slixmpp joins a text-multi field's values with newlines
+                listed = listed.splitlines()
+            if isinstance(listed, list):
+                result.sessions = len([jid for jid in listed if jid])
     for node in stats_nodes[:1]:
         with contextlib.suppress(IqError):
             result.metrics.update(_numeric(await _execute(client, domain, node, timeout)))
@@ -130,7 +157,8 @@ async def _read(client: _AdminClient, target: XmppTarget, timeout: float) -> mod
         result.version = f"{software['name']} {software['version']}".strip() or None
     with contextlib.suppress(IqError, IqTimeout):
         last = await client.plugin["xep_0012"].get_last_activity(slixmpp.JID(domain), timeout=timeout)
-        result.uptime_seconds = float(last["last_activity"]["seconds"])
+        if model.UPTIME not in result.metrics:  # the process's own uptime is more precise
+            result.uptime_seconds = float(last["last_activity"]["seconds"])
     return model.summarize(result)
 
 

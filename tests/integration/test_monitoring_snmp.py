@@ -6,7 +6,7 @@ import json
 import socket
 from pathlib import Path
 
-from tests.integration.monitoring_cli import cli, one_error_line
+from tests.integration.test_monitoring_cli import cli, one_error_line
 from tests.xmpp_harness import login, running_server
 from tigase_py.server import __version__
 
