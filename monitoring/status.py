@@ -24,6 +24,7 @@ State = Literal["healthy", "unhealthy", "unreachable"]
 EXIT_CODES: dict[State, int] = {"healthy": 0, "unhealthy": 1, "unreachable": 3}
 FD_RATIO = 0.9
 HEAP_RATIO = 0.9
+BACKSTOP_GRACE = 5.0  # seconds a probe may overrun its own timeout before it is cancelled
 Probe = Callable[[], Awaitable[model.ProbeResult]]
 
 
@@ -72,11 +73,11 @@ def fold(results: list[model.ProbeResult]) -> Verdict:
     return Verdict("unhealthy" if problems or not results else "healthy", problems, results)
 
 
-async def _run_one(name: str, target: str, probe: Probe, timeout: float) -> model.ProbeResult:
+async def _run_one(name: str, target: str, probe: Probe, timeout: float, grace: float) -> model.ProbeResult:
     start = time.perf_counter()
     try:
         # Each probe bounds its own I/O; this outer bound is the backstop.
-        return await asyncio.wait_for(probe(), timeout + 5)
+        return await asyncio.wait_for(probe(), timeout + grace)
     except model.ProbeFailure as exc:
         return model.failed(target, name, (time.perf_counter() - start) * 1000, exc)
     except TimeoutError:
@@ -84,9 +85,11 @@ async def _run_one(name: str, target: str, probe: Probe, timeout: float) -> mode
         return model.failed(target, name, (time.perf_counter() - start) * 1000, failure)
 
 
-async def run(probes: Mapping[str, tuple[str, Probe]], timeout: float) -> list[model.ProbeResult]:
+async def run(
+    probes: Mapping[str, tuple[str, Probe]], timeout: float, grace: float = BACKSTOP_GRACE
+) -> list[model.ProbeResult]:
     """``probes``: channel name → (target description, probe). Results come back in the same order."""
-    tasks = [_run_one(name, target, probe, timeout) for name, (target, probe) in probes.items()]
+    tasks = [_run_one(name, target, probe, timeout, grace) for name, (target, probe) in probes.items()]
     return list(await asyncio.gather(*tasks))
 
 
