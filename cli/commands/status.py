@@ -84,7 +84,7 @@ def parse_via(via: str) -> list[str]:
     unknown = [c for c in chosen if c not in CHANNELS]
     if unknown or not chosen:
         raise errors.UsageError(
-            f"--via: unknown channel {', '.join(unknown) or via!r}; use http, snmp, jmx, xmpp or all"
+            f"--via: unknown channel {', '.join(unknown) or repr(via)}; use http, snmp, jmx, xmpp or all"
         )
     return chosen
 
