@@ -1,12 +1,17 @@
-"""Run the real ``tigase-py`` CLI as a subprocess from a test whose event loop also runs the server."""
+"""Run the real ``tigase-py`` CLI as a subprocess from a test whose event loop also runs the server;
+``status --via all`` and ``--watch`` against our server."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import subprocess
+from pathlib import Path
 
 from tests.helpers import cli_command
+from tigase_py.server import __version__
 
 TIMEOUT = 60.0
 
@@ -33,3 +38,36 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     return lines[0]
+
+
+async def test_status_via_all_channels_of_our_server(tmp_path: Path) -> None:
+    from tests.integration.test_monitoring_snmp import free_udp_port, snmp_settings
+    from tests.xmpp_harness import running_server
+
+    async with running_server(tmp_path, extra=snmp_settings(free_udp_port()), admins=("admin@localhost",)) as handle:
+        await handle.add_user("admin@localhost")
+        done = await cli(
+            "--config", tmp_path / "tigase.toml", "status", "--via", "all", "--snmp-community", "s3cret-community",
+            "--xmpp-jid", "admin@localhost", "--xmpp-password", "secret", "--xmpp-host", "127.0.0.1",
+            "--xmpp-port", str(handle.starttls_port), "--xmpp-no-verify", "--json",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["state"] == "healthy"
+    assert [p["probe"] for p in document["probes"]] == ["http", "snmp", "xmpp"]  # no --jmx-url: JMX is left out
+    assert {p["version"] for p in document["probes"]} >= {__version__}
+
+
+async def test_status_watch_redraws_until_interrupted(tmp_path: Path) -> None:
+    from tests.xmpp_harness import running_server
+
+    async with running_server(tmp_path):
+        process = await asyncio.create_subprocess_exec(
+            *cli_command(), "--config", os.fspath(tmp_path / "tigase.toml"), "status", "--watch", "--interval", "0.5",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "COLUMNS": "200"},
+        )  # fmt: skip
+        await asyncio.sleep(3)
+        process.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
+    assert process.returncode == 0, err.decode()
+    assert "HEALTHY" in out.decode() and "Ctrl-C to stop" in out.decode()
