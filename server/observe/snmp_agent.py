@@ -93,7 +93,12 @@ def start_agent(server: Server, settings: SnmpConfig) -> SnmpAgent:
         context.register_context_name(b"", MetricsMibController(server, base))
         responders = [
             responder(engine, context)
-            for responder in (cmdrsp.GetCommandResponder, cmdrsp.NextCommandResponder, cmdrsp.BulkCommandResponder)
+            for responder in (
+                cmdrsp.GetCommandResponder,
+                cmdrsp.NextCommandResponder,
+                cmdrsp.BulkCommandResponder,
+                cmdrsp.SetCommandResponder,  # answers every SET with notWritable: the view is read-only
+            )
         ]
     except Exception:
         engine.close_dispatcher()

@@ -9,8 +9,8 @@ Layout under the configured base OID (see ``TIGASE-PY-MIB.txt``):
   4 = value rounded to an unsigned integer (Counter64). Row indexes ``i`` are 1..N in sorted order of the
   names *at the time of the request*, so a row's index can shift when series are added or removed.
 
-Every request collects the registry once; all its variable bindings (a GETBULK included) see that one
-snapshot.
+Scalars are read live for every request. The table is one collection of the registry, reused for up to
+``TABLE_MAX_AGE`` (1 s), so the rows of a walk stay consistent and a walk does not collect per OID.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import bisect
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pysnmp.proto import rfc1902, rfc1905
@@ -38,6 +39,9 @@ COUNTER64_MAX = 2**64 - 1
 SCALARS = 1
 TABLE_ENTRY = (2, 1)
 COLUMN_NAME, COLUMN_VALUE, COLUMN_INTEGER = 2, 3, 4
+COLUMNS = (COLUMN_NAME, COLUMN_VALUE, COLUMN_INTEGER)
+SCALAR_COUNT = 12
+TABLE_MAX_AGE = 1.0  # seconds one collection of the registry serves the table
 
 
 def parse_oid(text: str) -> Oid:
@@ -58,37 +62,55 @@ def unsigned(value: float, limit: int) -> int:
     return min(limit, int(round(value)))
 
 
-def _sum(samples: list[Sample], match: Callable[[Sample], bool]) -> float:
-    return sum(sample.value for sample in samples if match(sample))
+def _total(server: Server, match: Callable[[str], bool]) -> float:
+    """Sum of the plain (counter/gauge) series of the metrics whose id matches; computed gauges are read."""
+    total = 0.0
+    for metric_id, metric in list(server.metrics.metrics.items()):
+        if not match(metric_id) or metric.kind == "histogram":
+            continue
+        try:
+            for _, series in metric.series():
+                total += series if isinstance(series, float) else getattr(series, "value", 0.0)
+        except Exception:  # a computed gauge must never break a view
+            continue
+    return total
 
 
-def _one(samples: list[Sample], metric_id: str) -> float:
-    return _sum(samples, lambda sample: sample.id == metric_id and not sample.labels)
+def _metric(metric_id: str) -> Callable[[str], bool]:
+    return lambda candidate: candidate == metric_id
 
 
-def _registered_users(sample: Sample) -> bool:
-    return sample.id.startswith("vhost.") and sample.id.endswith(".users")
+def _registered_users(metric_id: str) -> bool:
+    return metric_id.startswith("vhost.") and metric_id.endswith(".users")
 
 
-def scalars(server: Server, samples: list[Sample]) -> list[tuple[int, Any]]:
-    """``(n, value)`` for each ``base.1.n.0``; numbers as in the MIB."""
+def scalars(server: Server) -> list[tuple[int, Any]]:
+    """``(n, value)`` for each ``base.1.n.0``, read live; numbers as in the MIB."""
     uptime = int((time.time() - server.started_at) * 100) % (GAUGE32_MAX + 1)
-    auth_failures = _one(samples, "c2s.auth_failures_total")
-    if not any(sample.id == "c2s.auth_failures_total" for sample in samples):
-        auth_failures = _sum(samples, lambda sample: sample.id == "c2s.auth_failure")
+    if "c2s.auth_failures_total" in server.metrics.metrics:
+        auth_failures = _total(server, _metric("c2s.auth_failures_total"))
+    else:
+        auth_failures = _total(server, _metric("c2s.auth_failure"))
+
+    def gauge(value: float) -> Any:
+        return rfc1902.Gauge32(unsigned(value, GAUGE32_MAX))
+
+    def counter(value: float) -> Any:
+        return rfc1902.Counter64(unsigned(value, COUNTER64_MAX))
+
     return [
         (1, rfc1902.OctetString(__version__)),
         (2, rfc1902.TimeTicks(uptime)),
-        (3, rfc1902.Gauge32(unsigned(_one(samples, "sm.sessions"), GAUGE32_MAX))),
-        (4, rfc1902.Gauge32(unsigned(_sum(samples, lambda s: s.id == "c2s.connections"), GAUGE32_MAX))),
-        (5, rfc1902.Gauge32(unsigned(_sum(samples, _registered_users), GAUGE32_MAX))),
-        (6, rfc1902.Counter64(unsigned(auth_failures, COUNTER64_MAX))),
-        (7, rfc1902.Counter64(unsigned(_sum(samples, lambda s: s.id == "c2s.stanzas_in"), COUNTER64_MAX))),
-        (8, rfc1902.Gauge32(unsigned(_one(samples, "process.open_fds"), GAUGE32_MAX))),
-        (9, rfc1902.Gauge32(unsigned(_one(samples, "process.max_fds"), GAUGE32_MAX))),
-        (10, rfc1902.Gauge32(unsigned(_one(samples, "process.rss_bytes") / 1024, GAUGE32_MAX))),
-        (11, rfc1902.Integer32(1 if _one(samples, "storage.up") >= 1 else 0)),
-        (12, rfc1902.Gauge32(min(len(server.vhosts), GAUGE32_MAX))),
+        (3, gauge(_total(server, _metric("sm.sessions")))),
+        (4, gauge(_total(server, _metric("c2s.connections")))),
+        (5, gauge(_total(server, _registered_users))),
+        (6, counter(auth_failures)),
+        (7, counter(_total(server, _metric("c2s.stanzas_in")))),
+        (8, gauge(_total(server, _metric("process.open_fds")))),
+        (9, gauge(_total(server, _metric("process.max_fds")))),
+        (10, gauge(_total(server, _metric("process.rss_bytes")) / 1024)),
+        (11, rfc1902.Integer32(1 if _total(server, _metric("storage.up")) >= 1 else 0)),
+        (12, gauge(len(server.vhosts))),
     ]
 
 
@@ -97,47 +119,78 @@ def float_text(value: float) -> str:
     return repr(float(value))
 
 
-def build_view(server: Server, base: Oid) -> tuple[list[Oid], list[Any]]:
-    """Every OID this agent serves, sorted, with its value: one collect of the registry."""
-    samples = server.metrics.collect()
-    entries: list[tuple[Oid, Any]] = [(base + (SCALARS, n, 0), value) for n, value in scalars(server, samples)]
-    rows = sorted((sample.key, sample.value) for sample in samples)
-    entry = base + TABLE_ENTRY
-    for column in (COLUMN_NAME, COLUMN_VALUE, COLUMN_INTEGER):
-        for index, (key, value) in enumerate(rows, start=1):
-            if column == COLUMN_NAME:
-                cell: Any = rfc1902.OctetString(key.encode())
-            elif column == COLUMN_VALUE:
-                cell = rfc1902.OctetString(float_text(value))
-            else:
-                cell = rfc1902.Counter64(unsigned(value, COUNTER64_MAX))
-            entries.append((entry + (column, index), cell))
-    entries.sort(key=lambda item: item[0])
-    return [oid for oid, _ in entries], [value for _, value in entries]
+def cell(column: int, key: str, value: float) -> Any:
+    """The SNMP value of one table cell."""
+    if column == COLUMN_NAME:
+        return rfc1902.OctetString(key.encode())
+    if column == COLUMN_VALUE:
+        return rfc1902.OctetString(float_text(value))
+    return rfc1902.Counter64(unsigned(value, COUNTER64_MAX))
+
+
+@dataclass(frozen=True, slots=True)
+class TableView:
+    """The metric table at one moment: its OIDs in order; cells are built only when answered."""
+
+    oids: list[Oid]
+    rows: list[tuple[str, float]]
+
+    @classmethod
+    def build(cls, samples: list[Sample], entry: Oid) -> TableView:
+        rows = sorted((sample.key, sample.value) for sample in samples)
+        oids = [entry + (column, index) for column in COLUMNS for index in range(1, len(rows) + 1)]
+        return cls(oids, rows)
+
+    def value(self, position: int) -> Any:
+        column = COLUMNS[position // len(self.rows)]
+        key, value = self.rows[position % len(self.rows)]
+        return cell(column, key, value)
 
 
 class MetricsMibController(AbstractMibInstrumController):  # type: ignore[misc]
-    """Answers reads under ``base`` from a per-request snapshot of the registry; read-only."""
+    """Answers reads under ``base``; read-only.
+
+    Scalars are read live for each request (once per request, so a GETBULK's rounds agree). The table
+    collects the whole registry, which costs milliseconds, so one collection serves every request for
+    ``TABLE_MAX_AGE`` seconds: a walk sees consistent row indexes and the event loop is not held up.
+    """
 
     def __init__(self, server: Server, base: Oid) -> None:
         self.server = server
         self.base = base
+        self.entry = base + TABLE_ENTRY
         self._request: object = None
-        self._view: tuple[list[Oid], list[Any]] = ([], [])
+        self._scalars: tuple[list[Oid], list[Any]] = ([], [])
+        self._table = TableView([], [])
+        self._table_at = -math.inf
 
-    def _snapshot(self, context: dict[str, Any]) -> tuple[list[Oid], list[Any]]:
-        """The view for the PDU being answered; built once per request, reused by a GETBULK's rounds."""
-        request = None
-        engine = context.get("snmpEngine")
-        if engine is not None:
-            try:
-                request = engine.observer.get_execution_context("rfc3412.receiveMessage:request").get("pdu")
-            except Exception:
-                request = None
+    def _current_request(self, context: dict[str, Any]) -> object:
+        engine: Any = context.get("snmpEngine")
+        try:
+            return engine.observer.get_execution_context("rfc3412.receiveMessage:request").get("pdu")
+        except Exception:
+            return None
+
+    def _snapshot(self, context: dict[str, Any]) -> tuple[list[Oid], list[Any], TableView]:
+        request = self._current_request(context)
         if request is None or request is not self._request:
-            self._view = build_view(self.server, self.base)
+            live = scalars(self.server)
+            self._scalars = ([self.base + (SCALARS, n, 0) for n, _ in live], [value for _, value in live])
             self._request = request
-        return self._view
+        now = time.monotonic()
+        if now - self._table_at >= TABLE_MAX_AGE:
+            self._table = TableView.build(self.server.metrics.collect(), self.entry)
+            self._table_at = now
+        return self._scalars[0], self._scalars[1], self._table
+
+    def _find(self, oid: Oid, context: dict[str, Any], after: bool) -> tuple[Oid, Any] | None:
+        """The served ``(oid, value)`` equal to ``oid``, or the first one after it when ``after``."""
+        scalar_oids, scalar_values, table = self._snapshot(context)
+        for oids, value_at in ((scalar_oids, scalar_values.__getitem__), (table.oids, table.value)):
+            position = bisect.bisect_right(oids, oid) if after else bisect.bisect_left(oids, oid)
+            if position < len(oids) and (after or oids[position] == oid):
+                return oids[position], value_at(position)
+        return None
 
     @staticmethod
     def _allowed(var_bind: tuple[Any, Any], index: int, context: dict[str, Any]) -> bool:
@@ -151,40 +204,38 @@ class MetricsMibController(AbstractMibInstrumController):  # type: ignore[misc]
             return False
 
     def read_variables(self, *var_binds: tuple[Any, Any], **context: Any) -> list[tuple[Any, Any]]:
-        oids, values = self._snapshot(context)
         answers: list[tuple[Any, Any]] = []
         for index, (name, _) in enumerate(var_binds):
             oid = tuple(name)
-            found = bisect.bisect_left(oids, oid)
-            if found < len(oids) and oids[found] == oid:
-                value = values[found]
-                answer = (name, value) if self._allowed((name, value), index, context) else (name, rfc1905.noSuchObject)
-            elif oid[: len(self.base)] == self.base and len(oid) > len(self.base) + 1 and self._known_object(oid):
-                answer = (name, rfc1905.noSuchInstance)
+            found = self._find(oid, context, after=False)
+            if found is not None and self._allowed((name, found[1]), index, context):
+                answers.append((name, found[1]))
+            elif found is None and self._known_object(oid):
+                answers.append((name, rfc1905.noSuchInstance))
             else:
-                answer = (name, rfc1905.noSuchObject)
-            answers.append(answer)
+                answers.append((name, rfc1905.noSuchObject))
         return answers
 
     def _known_object(self, oid: Oid) -> bool:
-        """True when ``oid`` is below a scalar or a column this MIB defines (so the instance is missing)."""
+        """True when ``oid`` is below a scalar or a column this MIB defines (so only the instance is missing)."""
+        if oid[: len(self.base)] != self.base or len(oid) < len(self.base) + 3:
+            return False
         rest = oid[len(self.base) :]
         if rest[0] == SCALARS:
-            return 1 <= rest[1] <= 12
-        return rest[:2] == TABLE_ENTRY and len(rest) > 2 and rest[2] in (COLUMN_NAME, COLUMN_VALUE, COLUMN_INTEGER)
+            return 1 <= rest[1] <= SCALAR_COUNT
+        return rest[:2] == TABLE_ENTRY and rest[2] in COLUMNS
 
     def read_next_variables(self, *var_binds: tuple[Any, Any], **context: Any) -> list[tuple[Any, Any]]:
-        oids, values = self._snapshot(context)
         answers: list[tuple[Any, Any]] = []
         for index, (name, _) in enumerate(var_binds):
-            position = bisect.bisect_right(oids, tuple(name))
             answer: tuple[Any, Any] = (name, rfc1905.endOfMibView)
-            while position < len(oids):
-                candidate = (rfc1902.ObjectName(oids[position]), values[position])
+            oid: Oid = tuple(name)
+            while (found := self._find(oid, context, after=True)) is not None:
+                candidate = (rfc1902.ObjectName(found[0]), found[1])
                 if self._allowed(candidate, index, context):
                     answer = candidate
                     break
-                position += 1
+                oid = found[0]
             answers.append(answer)
         return answers
 
