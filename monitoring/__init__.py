@@ -1,1 +1,1 @@
-"""Reserved for its own issue; nothing is implemented here yet."""
+"""Probes that read a live server (HTTP, SNMP, JMX, XMPP ad-hoc) and fold them into a health verdict."""
