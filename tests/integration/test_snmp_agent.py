@@ -12,6 +12,8 @@ import pytest
 
 from tests.xmpp_harness import login, running_server
 from tigase_py.server import __version__
+from tigase_py.server.config.schema import SnmpConfig, SnmpUser
+from tigase_py.server.observe.snmp_agent import start_agent
 
 pytestmark = pytest.mark.skipif(shutil.which("snmpget") is None, reason="net-snmp tools not installed")
 
@@ -167,3 +169,30 @@ async def test_missing_objects_and_a_custom_base(tmp_path: Path) -> None:
         assert code == 0 and list(parse(out).values()) == [("", "No Such Object available on this agent at this OID")]
         code, out, err = await run("snmpset", *v2c(port), f"{base}.1.3.0", "u", "5")
         assert code != 0 and "notWritable" in err, err
+
+
+async def test_a_busy_port_stops_start_up(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = int(taken.getsockname()[1])
+        with pytest.raises(RuntimeError, match="server did not start: 1"):
+            async with running_server(tmp_path, extra=snmp_settings(port)):
+                pass
+
+
+@pytest.mark.parametrize(("auth", "priv", "net_snmp_auth"), [("SHA256", "AES", "SHA-256"), ("MD5", "DES", "MD5")])
+async def test_other_usm_protocols(tmp_path: Path, auth: str, priv: str, net_snmp_auth: str) -> None:
+    port = free_udp_port()
+    async with running_server(tmp_path) as handle:
+        user = SnmpUser("ops", AUTH_KEY, PRIV_KEY, auth_protocol=auth, priv_protocol=priv)
+        settings = SnmpConfig(enabled=True, port=port, community=None, users=(user,))
+        agent = start_agent(handle.server, settings)
+        try:
+            code, out, err = await run("snmpget", *v3(port, auth=net_snmp_auth, priv=priv), f"{BASE}.1.12.0")
+            assert code == 0, err
+            assert parse(out)[f"{BASE}.1.12.0"] == ("Gauge32", "1")
+            quick = ("-t", "1", "-r", "0", f"127.0.0.1:{port}")
+            code, out, err = await run("snmpget", "-v2c", "-c", "public", *quick, BASE)
+            assert code != 0 and "Timeout" in err  # community None: v2c is off
+        finally:
+            agent.close()
