@@ -68,10 +68,12 @@ def parse_int(value: object, minimum: int | None = None, maximum: int | None = N
 
 
 def parse_choice(value: object, choices: Sequence[str]) -> str:
-    text = value.lower() if isinstance(value, str) else value
-    if text not in choices:
-        raise ValueError(f"expected one of {', '.join(choices)}, got {show(value)}")
-    return str(text)
+    """Match case-insensitively and return the choice as the schema spells it."""
+    if isinstance(value, str):
+        for choice in choices:
+            if choice.lower() == value.lower():
+                return choice
+    raise ValueError(f"expected one of {', '.join(choices)}, got {show(value)}")
 
 
 def parse_str_list(value: object) -> tuple[str, ...]:

@@ -36,3 +36,14 @@ def test_bad_module_options_name_the_key(tmp_path: Path, text: str, message: str
 
 def test_good_module_options_load(tmp_path: Path) -> None:
     load(tmp_path, "[modules.vcard]\nmax_size = 1024\n")
+
+
+def test_snmp_protocols_are_read_whatever_their_case(tmp_path: Path) -> None:
+    path = tmp_path / "tigase.toml"
+    path.write_text(
+        BASE
+        + '[snmp]\nenabled = true\n[[snmp.users]]\nname = "ops"\nauth_key = "authkey123"\npriv_key = "privkey123"\n'
+        + 'auth_protocol = "sha256"\npriv_protocol = "DES"\n'
+    )
+    [user] = load_config(path).snmp.users
+    assert (user.auth_protocol, user.priv_protocol) == ("SHA256", "DES")
