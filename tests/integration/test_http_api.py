@@ -185,3 +185,14 @@ async def test_cors_and_traversal(tmp_path: Path) -> None:
                 url = aiohttp.client.URL(base(handle) + raw, encoded=True)
                 async with http.get(url, headers=KEY) as response:
                     assert response.status == 404, raw
+
+
+async def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as handle:
+        async def down() -> bool:
+            raise ConnectionError("database gone")
+
+        handle.server.storage.ping = down  # type: ignore[method-assign]
+        status, health, _ = await call(handle, "GET", "/api/v1/health", headers={})
+        assert status == 503 and health["db_up"] is False and health["status"] == "degraded"
+        assert (await call(handle, "GET", "/api/v1/ready", headers={}))[0] == 200
