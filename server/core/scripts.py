@@ -82,8 +82,9 @@ def guarded(command: Command, file: str) -> Command:
             log.warning("script_failed file=%s command=%s reason=%s", file, command.name, one_line(exc))
             raise CommandError(f"script {file} failed: {one_line(exc)}", "internal-server-error") from exc
         if not isinstance(result, CommandResult):
-            raise CommandError(f"script {file} returned {type(result).__name__}, not CommandResult",
-                               "internal-server-error")
+            raise CommandError(
+                f"script {file} returned {type(result).__name__}, not CommandResult", "internal-server-error"
+            )
         return result
 
     return dataclasses.replace(command, run=run, source=f"script:{file}")

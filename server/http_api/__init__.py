@@ -20,6 +20,14 @@ def all_routes() -> list[Route]:
     return [
         *rest.routes(),
         *commands.routes(),
-        Route("GET", OPENAPI_PATH, openapi, "openapi", "This OpenAPI document", "status",
-              {200: {"type": "object"}}, auth=False),
+        Route(
+            "GET",
+            OPENAPI_PATH,
+            openapi,
+            "openapi",
+            "This OpenAPI document",
+            "status",
+            {200: {"type": "object"}},
+            auth=False,
+        ),
     ]

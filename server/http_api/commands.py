@@ -60,10 +60,25 @@ SCRIPTS = obj(("scripts",), scripts=array(SCRIPT))
 
 async def list_commands(request: web.Request) -> web.Response:
     commands = [
-        {"name": c.name, "title": c.title, "description": c.description, "node": c.xmpp_node,
-         "admin_only": c.admin_only, "source": c.source,
-         "params": [{"name": p.name, "type": p.type, "label": p.label, "required": p.required,
-                     "choices": list(p.choices), "default": p.default} for p in c.params]}
+        {
+            "name": c.name,
+            "title": c.title,
+            "description": c.description,
+            "node": c.xmpp_node,
+            "admin_only": c.admin_only,
+            "source": c.source,
+            "params": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "label": p.label,
+                    "required": p.required,
+                    "choices": list(p.choices),
+                    "default": p.default,
+                }
+                for p in c.params
+            ],
+        }
         for c in server_of(request).commands.all()
     ]
     return reply({"commands": commands})
@@ -120,14 +135,51 @@ async def delete_script(request: web.Request) -> web.Response:
 
 def routes() -> list[Route]:
     return [
-        Route("GET", "/api/v1/commands", list_commands, "listCommands", "Admin commands (built-in and scripts)",
-              "commands", {200: COMMANDS}),
-        Route("POST", "/api/v1/commands/{name}", run_command, "runCommand", "Run an admin command", "commands",
-              {200: RESULT, 400: ERROR, 404: ERROR, 500: ERROR}, body={"type": "object"}),
-        Route("GET", "/api/v1/scripts", list_scripts, "listScripts", "Runtime scripts and their load status",
-              "scripts", {200: SCRIPTS}),
-        Route("POST", "/api/v1/scripts", upload_script, "uploadScript", "Write a script and load it now", "scripts",
-              {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}}, body=obj(("name", "source"), name=TEXT, source=STRING)),
-        Route("DELETE", "/api/v1/scripts/{name}", delete_script, "deleteScript", "Remove a script and its command",
-              "scripts", {200: OK, 404: ERROR}),
+        Route(
+            "GET",
+            "/api/v1/commands",
+            list_commands,
+            "listCommands",
+            "Admin commands (built-in and scripts)",
+            "commands",
+            {200: COMMANDS},
+        ),
+        Route(
+            "POST",
+            "/api/v1/commands/{name}",
+            run_command,
+            "runCommand",
+            "Run an admin command",
+            "commands",
+            {200: RESULT, 400: ERROR, 404: ERROR, 500: ERROR},
+            body={"type": "object"},
+        ),
+        Route(
+            "GET",
+            "/api/v1/scripts",
+            list_scripts,
+            "listScripts",
+            "Runtime scripts and their load status",
+            "scripts",
+            {200: SCRIPTS},
+        ),
+        Route(
+            "POST",
+            "/api/v1/scripts",
+            upload_script,
+            "uploadScript",
+            "Write a script and load it now",
+            "scripts",
+            {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}},
+            body=obj(("name", "source"), name=TEXT, source=STRING),
+        ),
+        Route(
+            "DELETE",
+            "/api/v1/scripts/{name}",
+            delete_script,
+            "deleteScript",
+            "Remove a script and its command",
+            "scripts",
+            {200: OK, 404: ERROR},
+        ),
     ]

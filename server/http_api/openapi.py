@@ -9,8 +9,15 @@ from tigase_py.server.http_api.table import ERROR, Route, Schema
 
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}, {"basic": []}]
 DESCRIPTION = {
-    200: "OK", 201: "Created", 202: "Accepted", 400: "Invalid request", 401: "Authentication required",
-    403: "Not an administrator", 404: "Not found", 409: "Conflict", 500: "The command failed",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    400: "Invalid request",
+    401: "Authentication required",
+    403: "Not an administrator",
+    404: "Not found",
+    409: "Conflict",
+    500: "The command failed",
     503: "Not available",
 }
 
@@ -36,13 +43,23 @@ def operation(route: Route) -> dict[str, Any]:
         },
     }
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
-         "description": route.path_docs.get(name, name)}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": route.path_docs.get(name, name),
+        }
         for name in route.path_params
     ]
     parameters += [
-        {"name": q.name, "in": "query", "required": q.required, "schema": {"type": "string"},
-         "description": q.description}
+        {
+            "name": q.name,
+            "in": "query",
+            "required": q.required,
+            "schema": {"type": "string"},
+            "description": q.description,
+        }
         for q in route.query
     ]
     if parameters:

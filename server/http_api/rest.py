@@ -108,8 +108,12 @@ async def health(request: web.Request) -> web.Response:
         db_up = bool(await server.storage.ping())
     except Exception:
         db_up = False
-    body = {"status": "ok" if db_up else "degraded", "version": __version__, "uptime_seconds": uptime(server),
-            "db_up": db_up}
+    body = {
+        "status": "ok" if db_up else "degraded",
+        "version": __version__,
+        "uptime_seconds": uptime(server),
+        "db_up": db_up,
+    }
     return reply(body, 200 if db_up else 503)
 
 
@@ -121,8 +125,15 @@ async def ready(request: web.Request) -> web.Response:
 async def stats(request: web.Request) -> web.Response:
     server = server_of(request)
     metrics = {key: (value if math.isfinite(value) else None) for key, value in server.metrics.snapshot().items()}
-    return reply({"version": __version__, "uptime_seconds": uptime(server), "vhosts": sorted(server.vhosts),
-                  "sessions": server.sessions.count, "metrics": metrics})
+    return reply(
+        {
+            "version": __version__,
+            "uptime_seconds": uptime(server),
+            "vhosts": sorted(server.vhosts),
+            "sessions": server.sessions.count,
+            "metrics": metrics,
+        }
+    )
 
 
 # -- vhosts ----------------------------------------------------------------
@@ -198,8 +209,14 @@ async def set_password(request: web.Request) -> web.Response:
 # -- sessions --------------------------------------------------------------
 async def list_sessions(request: web.Request) -> web.Response:
     sessions = [
-        {"jid": s.full, "resource": s.jid.resource, "priority": s.priority, "available": s.available,
-         "peer": s.peer, "secure": s.secure}
+        {
+            "jid": s.full,
+            "resource": s.jid.resource,
+            "priority": s.priority,
+            "available": s.available,
+            "peer": s.peer,
+            "secure": s.secure,
+        }
         for s in sorted(server_of(request).sessions.all(), key=lambda s: s.full)
     ]
     return reply({"sessions": sessions})
@@ -257,31 +274,114 @@ async def broadcast(request: web.Request) -> web.Response:
 def routes() -> list[Route]:
     e = ERROR
     return [
-        Route("GET", "/api/v1/health", health, "health", "Liveness and database check", "status",
-              {200: HEALTH, 503: HEALTH}, auth=False),
-        Route("GET", "/api/v1/ready", ready, "ready", "Readiness (200 once listeners are up)", "status",
-              {200: READY, 503: READY}, auth=False),
+        Route(
+            "GET",
+            "/api/v1/health",
+            health,
+            "health",
+            "Liveness and database check",
+            "status",
+            {200: HEALTH, 503: HEALTH},
+            auth=False,
+        ),
+        Route(
+            "GET",
+            "/api/v1/ready",
+            ready,
+            "ready",
+            "Readiness (200 once listeners are up)",
+            "status",
+            {200: READY, 503: READY},
+            auth=False,
+        ),
         Route("GET", "/api/v1/stats", stats, "stats", "Server statistics and every metric", "status", {200: STATS}),
         Route("GET", "/api/v1/vhosts", list_vhosts, "listVhosts", "Served vhosts", "vhosts", {200: VHOSTS}),
-        Route("POST", "/api/v1/vhosts", add_vhost, "addVhost", "Serve a new vhost", "vhosts",
-              {201: OK, 400: e, 409: e}, body=obj(("vhost",), vhost=TEXT)),
-        Route("DELETE", "/api/v1/vhosts/{vhost}", remove_vhost, "removeVhost", "Stop serving a vhost", "vhosts",
-              {200: OK, 404: e, 409: e}),
-        Route("GET", "/api/v1/users", list_users, "listUsers", "Registered accounts", "users", {200: USERS},
-              query=(QueryParam("vhost", "only accounts of this vhost"),)),
-        Route("POST", "/api/v1/users", add_user, "addUser", "Create an account", "users",
-              {201: OK, 400: e, 409: e}, body=obj(("jid", "password"), jid=TEXT, password=TEXT)),
-        Route("DELETE", "/api/v1/users/{jid}", delete_user, "deleteUser", "Delete an account and its sessions",
-              "users", {200: OK, 404: e}),
-        Route("PUT", "/api/v1/users/{jid}/password", set_password, "setPassword", "Change a password", "users",
-              {200: OK, 400: e, 404: e}, body=obj(("password",), password=TEXT)),
-        Route("GET", "/api/v1/sessions", list_sessions, "listSessions", "Bound sessions", "sessions",
-              {200: SESSIONS}),
-        Route("DELETE", "/api/v1/sessions/{full_jid:.+}", kick_session, "kickSession",
-              "Disconnect a session (stream error policy-violation)", "sessions", {200: OK, 404: e}),
-        Route("POST", "/api/v1/messages", send_message, "sendMessage", "Send a message from the vhost", "messages",
-              {202: OK, 400: e},
-              body=obj(("to", "body"), to=TEXT, body=TEXT, type={"type": "string", "enum": list(MESSAGE_TYPES)})),
-        Route("POST", "/api/v1/broadcast", broadcast, "broadcast", "Headline to every bound session", "messages",
-              {200: DELIVERED, 400: e, 404: e}, body=obj(("body",), body=TEXT, vhost=STRING)),
+        Route(
+            "POST",
+            "/api/v1/vhosts",
+            add_vhost,
+            "addVhost",
+            "Serve a new vhost",
+            "vhosts",
+            {201: OK, 400: e, 409: e},
+            body=obj(("vhost",), vhost=TEXT),
+        ),
+        Route(
+            "DELETE",
+            "/api/v1/vhosts/{vhost}",
+            remove_vhost,
+            "removeVhost",
+            "Stop serving a vhost",
+            "vhosts",
+            {200: OK, 404: e, 409: e},
+        ),
+        Route(
+            "GET",
+            "/api/v1/users",
+            list_users,
+            "listUsers",
+            "Registered accounts",
+            "users",
+            {200: USERS},
+            query=(QueryParam("vhost", "only accounts of this vhost"),),
+        ),
+        Route(
+            "POST",
+            "/api/v1/users",
+            add_user,
+            "addUser",
+            "Create an account",
+            "users",
+            {201: OK, 400: e, 409: e},
+            body=obj(("jid", "password"), jid=TEXT, password=TEXT),
+        ),
+        Route(
+            "DELETE",
+            "/api/v1/users/{jid}",
+            delete_user,
+            "deleteUser",
+            "Delete an account and its sessions",
+            "users",
+            {200: OK, 404: e},
+        ),
+        Route(
+            "PUT",
+            "/api/v1/users/{jid}/password",
+            set_password,
+            "setPassword",
+            "Change a password",
+            "users",
+            {200: OK, 400: e, 404: e},
+            body=obj(("password",), password=TEXT),
+        ),
+        Route("GET", "/api/v1/sessions", list_sessions, "listSessions", "Bound sessions", "sessions", {200: SESSIONS}),
+        Route(
+            "DELETE",
+            "/api/v1/sessions/{full_jid:.+}",
+            kick_session,
+            "kickSession",
+            "Disconnect a session (stream error policy-violation)",
+            "sessions",
+            {200: OK, 404: e},
+        ),
+        Route(
+            "POST",
+            "/api/v1/messages",
+            send_message,
+            "sendMessage",
+            "Send a message from the vhost",
+            "messages",
+            {202: OK, 400: e},
+            body=obj(("to", "body"), to=TEXT, body=TEXT, type={"type": "string", "enum": list(MESSAGE_TYPES)}),
+        ),
+        Route(
+            "POST",
+            "/api/v1/broadcast",
+            broadcast,
+            "broadcast",
+            "Headline to every bound session",
+            "messages",
+            {200: DELIVERED, 400: e, 404: e},
+            body=obj(("body",), body=TEXT, vhost=STRING),
+        ),
     ]

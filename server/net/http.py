@@ -61,9 +61,15 @@ def middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             if not cors:
                 return error(403, "origin not allowed")
-            return web.Response(status=204, headers={
-                **cors, "Access-Control-Allow-Methods": ALLOW_METHODS,
-                "Access-Control-Allow-Headers": ALLOW_HEADERS, "Access-Control-Max-Age": "600"})
+            return web.Response(
+                status=204,
+                headers={
+                    **cors,
+                    "Access-Control-Allow-Methods": ALLOW_METHODS,
+                    "Access-Control-Allow-Headers": ALLOW_HEADERS,
+                    "Access-Control-Max-Age": "600",
+                },
+            )
         try:
             response = await handler(request)
         except Unauthorized as exc:

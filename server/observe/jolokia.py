@@ -92,8 +92,7 @@ def read(server: Server, mbean: str, attribute: str | list[str] | None) -> Any:
     names = attribute if isinstance(attribute, list) else [attribute]
     missing = [name for name in names if name not in table]
     if missing:
-        raise JolokiaError(404, "javax.management.AttributeNotFoundException",
-                           f"No attribute {missing[0]} in {mbean}")
+        raise JolokiaError(404, "javax.management.AttributeNotFoundException", f"No attribute {missing[0]} in {mbean}")
     if isinstance(attribute, list):
         return {name: table[name]() for name in names}
     return table[attribute]()
@@ -120,8 +119,11 @@ def execute(server: Server, request: dict[str, Any]) -> dict[str, Any]:
                 raise JolokiaError(400, "java.lang.IllegalArgumentException", "attribute must be a string or list")
             value = read(server, mbean, attribute)
         elif kind == "version":
-            value = {"agent": __version__, "protocol": PROTOCOL,
-                     "info": {"product": "tigase-py", "vendor": "tigase-py", "version": __version__}}
+            value = {
+                "agent": __version__,
+                "protocol": PROTOCOL,
+                "info": {"product": "tigase-py", "vendor": "tigase-py", "version": __version__},
+            }
         elif kind == "list":
             value = listing(server)
         elif kind == "search":
@@ -132,8 +134,12 @@ def execute(server: Server, request: dict[str, Any]) -> dict[str, Any]:
         else:
             raise JolokiaError(400, "java.lang.IllegalArgumentException", f"unsupported request type {kind!r}")
     except JolokiaError as exc:
-        return {"request": request, "status": exc.status, "error_type": exc.error_type,
-                "error": f"{exc.error_type} : {exc}"}
+        return {
+            "request": request,
+            "status": exc.status,
+            "error_type": exc.error_type,
+            "error": f"{exc.error_type} : {exc}",
+        }
     return {"request": request, "value": value, "timestamp": int(time.time()), "status": 200}
 
 
@@ -177,8 +183,14 @@ def handlers(server: Server) -> tuple[Handler, Handler]:
     def refuse(request: web.Request) -> web.Response | None:
         if allowed(server, request.remote):
             return None
-        return web.json_response({"status": 403, "error_type": "java.lang.SecurityException",
-                                  "error": f"{request.remote} may not read statistics"}, status=403)
+        return web.json_response(
+            {
+                "status": 403,
+                "error_type": "java.lang.SecurityException",
+                "error": f"{request.remote} may not read statistics",
+            },
+            status=403,
+        )
 
     async def get(request: web.Request) -> web.StreamResponse:
         refused = refuse(request)
@@ -193,15 +205,34 @@ def handlers(server: Server) -> tuple[Handler, Handler]:
         try:
             body = await request.json()
         except (ValueError, UnicodeDecodeError):
-            return _json({"status": 400, "error_type": "java.lang.IllegalArgumentException",
-                          "error": "the body must be a JSON request object or a list of them"})
+            return _json(
+                {
+                    "status": 400,
+                    "error_type": "java.lang.IllegalArgumentException",
+                    "error": "the body must be a JSON request object or a list of them",
+                }
+            )
         if isinstance(body, list):
-            return _json([execute(server, item) if isinstance(item, dict) else
-                          {"status": 400, "error_type": "java.lang.IllegalArgumentException",
-                           "error": "each request must be an object"} for item in body])
+            return _json(
+                [
+                    execute(server, item)
+                    if isinstance(item, dict)
+                    else {
+                        "status": 400,
+                        "error_type": "java.lang.IllegalArgumentException",
+                        "error": "each request must be an object",
+                    }
+                    for item in body
+                ]
+            )
         if not isinstance(body, dict):
-            return _json({"status": 400, "error_type": "java.lang.IllegalArgumentException",
-                          "error": "the body must be a JSON request object"})
+            return _json(
+                {
+                    "status": 400,
+                    "error_type": "java.lang.IllegalArgumentException",
+                    "error": "the body must be a JSON request object",
+                }
+            )
         return _json(execute(server, body))
 
     return get, post

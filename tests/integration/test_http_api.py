@@ -27,9 +27,10 @@ def basic(user: str, password: str) -> dict[str, str]:
 async def call(
     handle: RunningServer, method: str, path: str, json: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any, aiohttp.ClientResponse]:
-    async with aiohttp.ClientSession() as http, http.request(
-        method, base(handle) + path, json=json, headers=KEY if headers is None else headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, base(handle) + path, json=json, headers=KEY if headers is None else headers) as response,
+    ):
         body = await response.json() if response.content_type == "application/json" else await response.text()
         return response.status, body, response
 
@@ -189,6 +190,7 @@ async def test_cors_and_traversal(tmp_path: Path) -> None:
 
 async def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:
     async with running_server(tmp_path) as handle:
+
         async def down() -> bool:
             raise ConnectionError("database gone")
 

@@ -66,7 +66,7 @@ def test_rendering_escapes_labels_and_avoids_name_clashes() -> None:
     registry.histogram("x.latency", "x/Latency", "seconds").dist().observe(0.2)
     text = render(registry)
     assert 'tigasepy_x_hits_total{path="a\\"b\\\\c\\nd"} 2' in text
-    assert "# HELP tigasepy_x_hits x/Hits: a \"quoted\"\\nhelp" in text
+    assert '# HELP tigasepy_x_hits x/Hits: a "quoted"\\nhelp' in text
     assert "tigasepy_x_hits_total_gauge 5" in text
     assert "tigasepy_x_latency_count 1" in text
     names = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
@@ -100,14 +100,18 @@ async def test_jolokia_reads_the_statistics(tmp_path: Path) -> None:
         assert metric["value"] == 2
         missing = json.loads((await get(handle, f"/jolokia/read/{PROVIDER}/NoSuchThing"))[2])
         assert missing["status"] == 404 and "AttributeNotFound" in missing["error_type"]
-        bulk = await post(handle, "/jolokia", [
-            {"type": "read", "mbean": PROVIDER, "attribute": ["ConnectionsNumber", "VHostsNumber"]},
-            {"type": "version"},
-            {"type": "search", "mbean": "tigase.stats:*"},
-            {"type": "list"},
-            {"type": "read", "mbean": "java.lang:type=Nothing"},
-            {"type": "exec"},
-        ])
+        bulk = await post(
+            handle,
+            "/jolokia",
+            [
+                {"type": "read", "mbean": PROVIDER, "attribute": ["ConnectionsNumber", "VHostsNumber"]},
+                {"type": "version"},
+                {"type": "search", "mbean": "tigase.stats:*"},
+                {"type": "list"},
+                {"type": "read", "mbean": "java.lang:type=Nothing"},
+                {"type": "exec"},
+            ],
+        )
         assert bulk[0]["value"] == {"ConnectionsNumber": 2, "VHostsNumber": 1}
         assert bulk[1]["value"]["info"]["product"] == "tigase-py"
         assert PROVIDER in bulk[2]["value"]

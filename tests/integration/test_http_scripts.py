@@ -13,7 +13,7 @@ from tests.xmpp_harness import RunningServer, running_server
 
 KEY = {"X-API-Key": "test-api-key-0123456789"}
 
-GREET = '''
+GREET = """
 from tigase_py.server.core.commands import Command, CommandResult, Param
 
 
@@ -22,9 +22,9 @@ async def run(ctx, args):
 
 command = Command(name="greet", title="Greet", description="Say hello", run=run,
                   params=(Param("who", "text-single", "Whom"),))
-'''
+"""
 
-EXPLODE = '''
+EXPLODE = """
 from tigase_py.server.core.commands import Command
 
 
@@ -32,7 +32,7 @@ async def run(ctx, args):
     raise RuntimeError("the disk is on fire")
 
 command = Command(name="explode", title="Explode", description="Always fails", run=run)
-'''
+"""
 
 
 async def call(handle: RunningServer, method: str, path: str, json: Any = None) -> tuple[int, Any]:
