@@ -256,3 +256,26 @@ async def test_sessions_belong_to_one_resource_and_expire(tmp_path: Path) -> Non
                 "localhost", ADMIN + "add-user", action="cancel", sessionid=sessionid, timeout=TIMEOUT
             )
         assert expired.value.iq.xml.find(f"{{jabber:client}}error/{{{COMMANDS}}}bad-sessionid") is not None
+
+
+async def test_a_runtime_script_is_an_ad_hoc_command_too(tmp_path: Path) -> None:
+    script = (
+        "from tigase_py.server.core.commands import Command, CommandResult, Param\n\n\n"
+        "async def run(ctx, args):\n"
+        "    return CommandResult(note='hello ' + args.get('who', 'nobody'))\n\n\n"
+        "command = Command(name='greet', title='Greet', description='Say hello', run=run,\n"
+        "                  params=(Param('who', 'text-single', 'Whom'),))\n"
+    )
+    async with running_server(tmp_path, admins=ADMINS) as handle:
+        admin = await setup(handle)
+        scripts = handle.server.config.http.scripts_dir
+        assert scripts is not None
+        scripts.mkdir(parents=True, exist_ok=True)
+        (scripts / "greet.py").write_text(script)
+        deadline = asyncio.get_running_loop().time() + 10
+        while handle.server.commands.get("greet") is None:
+            assert asyncio.get_running_loop().time() < deadline, "the script was not loaded"
+            await asyncio.sleep(0.1)
+        reply = await run(admin, "greet", {"who": "xmpp"})
+        assert reply["command"]["status"] == "completed"
+        assert "hello xmpp" in str(reply["command"]["notes"])
