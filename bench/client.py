@@ -1,8 +1,9 @@
 """A minimal, fast XMPP client for load generation: raw asyncio streams + ssl, no XML trees.
 
 Login is the sequence the defaults ship: stream open, STARTTLS (``StreamWriter.start_tls``), SASL
-SCRAM (``scramp``), stream restart, resource bind. After that the client only sends pre-rendered
-``<message/>`` stanzas and scans received bytes for ``<body>…</body>`` with ``bytes.find``.
+SCRAM (``bench/scram.py``, salted password cached as real clients do), stream restart, resource
+bind. After that the client only sends pre-rendered ``<message/>`` stanzas and scans received bytes
+for ``<body>…</body>`` with ``bytes.find``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from array import array
 from collections.abc import Callable
 
-import scramp
+from bench.scram import ScramClient
 
 STREAM_OPEN = (
     "<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
@@ -23,6 +24,7 @@ STREAM_OPEN = (
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 FAILURE_MARKERS = (b"<failure", b"<stream:error", b"</stream:stream>", b"type='error'", b'type="error"')
 READ_SIZE = 1 << 18
+RATE_TICK = 0.005  # open-loop senders wake this often
 
 
 class LoginError(Exception):
@@ -115,19 +117,19 @@ class XmppClient:
         features = await self._until(b"</stream:features>")
         if mechanism.encode() not in features:
             raise LoginError(f"{mechanism} not offered: {features[-400:]!r}")
-        scram = scramp.ScramClient([mechanism], username, password)
-        first = base64.b64encode(scram.get_client_first().encode()).decode()
+        scram = ScramClient(mechanism, username, password)
+        first = base64.b64encode(scram.first().encode()).decode()
         self.writer.write(f"<auth xmlns='{NS_SASL}' mechanism='{mechanism}'>{first}</auth>".encode())
         challenge = await self._until(b"</challenge>")
-        scram.set_server_first(base64.b64decode(_between(challenge, b"<challenge", b"</challenge>")).decode())
-        final = base64.b64encode(scram.get_client_final().encode()).decode()
+        server_first = base64.b64decode(_between(challenge, b"<challenge", b"</challenge>")).decode()
+        final = base64.b64encode(scram.final(server_first).encode()).decode()
         self.writer.write(f"<response xmlns='{NS_SASL}'>{final}</response>".encode())
         success = await self._until(b"</success>", b"/>")
         if b"<success" not in success:
             raise LoginError(success[:300].decode(errors="replace"))
         data = _between(success, b"<success", b"</success>")
         if data:
-            scram.set_server_final(base64.b64decode(data).decode())
+            scram.verify(base64.b64decode(data).decode())
         self.buffer = b""
         self._open_stream()
         await self._until(b"</stream:features>")
@@ -172,18 +174,28 @@ class Flow:
         if self.wake is not None and not self.wake.done():
             self.wake.set_result(None)
 
-    async def send_loop(self, stop: asyncio.Event) -> None:
+    async def send_loop(self, stop: asyncio.Event, rate: float = 0.0) -> None:
+        """Send whenever credits allow; with ``rate`` > 0 also no faster than ``rate`` msgs/s (open loop)."""
         loop = asyncio.get_running_loop()
         writer = self.source.writer
         prefix, suffix = self.prefix, b"</body></message>"
         clock = time.perf_counter_ns
+        started = loop.time()
         while not stop.is_set():
             if self.credits <= 0:
                 self.wake = loop.create_future()
                 await self.wake
                 self.wake = None
                 continue
-            n, self.credits = self.credits, 0
+            if rate > 0:
+                due = int((loop.time() - started) * rate) - self.sent
+                if due <= 0:
+                    await asyncio.sleep(RATE_TICK)
+                    continue
+                n = min(due, self.credits)
+                self.credits -= n
+            else:
+                n, self.credits = self.credits, 0
             stanza = prefix + str(clock()).encode() + suffix
             writer.write(stanza * n)
             self.sent += n

@@ -67,8 +67,9 @@ class Worker:
         return {"closed": len(clients)}
 
     async def chat(
-        self, pairs: list[tuple[str, str]], window: int, warmup: float, duration: float
+        self, pairs: list[tuple[str, str]], window: int, warmup: float, duration: float, rate: float = 0.0
     ) -> dict[str, Any]:
+        """Closed loop (``rate`` 0) or open loop at ``rate`` msgs/s per direction, ``window`` in flight at most."""
         stop = asyncio.Event()
         closures: list[str] = []
         flows: list[Flow] = []
@@ -83,7 +84,7 @@ class Worker:
         for r in receivers:
             r.window = (start, end)
         tasks = [asyncio.create_task(r.receive_loop(closures.append)) for r in receivers]
-        tasks += [asyncio.create_task(f.send_loop(stop)) for f in flows]
+        tasks += [asyncio.create_task(f.send_loop(stop, rate)) for f in flows]
         await asyncio.sleep(warmup)
         cpu0 = time.process_time()
         await asyncio.sleep(duration)

@@ -1,0 +1,110 @@
+"""The benchmark's own server: generated config, accounts, start-up polling, settling and profiling."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from bench.stats import CpuMeter, fd_count
+
+DOMAIN = "localhost"
+PASSWORD = "bench-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_config(directory: Path, port: int, max_connections: int) -> Path:
+    from tigase_py.server.config.certs import write_self_signed
+
+    cert, key = write_self_signed(DOMAIN, directory / "certs")
+    text = f"""
+[server]
+vhosts = ["{DOMAIN}"]
+pidfile = "tigase.pid"
+log_level = "warning"
+
+[storage]
+url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
+
+[tls]
+certificate = "{cert}"
+key = "{key}"
+
+[[listeners]]
+type = "c2s"
+address = "127.0.0.1"
+port = {port}
+tls = "starttls"
+require_tls = true
+
+[limits]
+max_connections = {max_connections}
+"""
+    path = directory / "tigase.toml"
+    path.write_text(text)
+    return path
+
+
+async def create_users(directory: Path, names: list[str], batch: int = 64) -> float:
+    from tigase_py.server.storage.engine import open_storage
+
+    start = time.perf_counter()
+    storage = await open_storage(f"sqlite+aiosqlite:///{directory / 'tigase.db'}", create=True)
+    try:
+        for i in range(0, len(names), batch):
+            await asyncio.gather(*(storage.users.create(n, DOMAIN, PASSWORD) for n in names[i : i + batch]))
+    finally:
+        await storage.close()
+    return time.perf_counter() - start
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("server did not open its port in time")
+
+
+IDLE_SETTLE_SECONDS = 11.0
+
+
+def wait_quiet(pid: int, threshold: float = 5.0, interval: float = 0.25, timeout: float = 15.0) -> None:
+    """Poll until the server uses < ``threshold``% CPU over ``interval``."""
+    meter = CpuMeter(pid)
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        meter.start(time.perf_counter())
+        time.sleep(interval)
+        if meter.percent(time.perf_counter()) < threshold:
+            return
+
+
+def wait_fds(pid: int, target: int, timeout: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline and fd_count(pid) > target:
+        time.sleep(0.05)
+
+
+def profile_command(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
+    try:
+        return subprocess.Popen(
+            ["py-spy", "record", "-d", str(seconds), "-r", "200", "-f", "raw", "--nonblocking"]
+            + ["-o", str(out), "--pid", str(pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+    except FileNotFoundError:
+        return None
