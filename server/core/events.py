@@ -42,21 +42,32 @@ class UnknownEvent(KeyError):
 
 
 class EventBus:
-    """Handlers are stored per (name, vhost); ``None`` as vhost means every vhost."""
+    """Handlers are stored per (name, vhost); ``None`` as vhost means every vhost.
+
+    A fold handler may name the stanza kinds it looks at (``kinds=("presence",)``); the chain run for a
+    stanza of another kind leaves it out, so a message does not pay for presence-only filters.
+    """
 
     __slots__ = ("_handlers", "_chains")
 
     def __init__(self) -> None:
-        self._handlers: dict[tuple[str, str | None], list[tuple[int, Handler]]] = {}
-        self._chains: dict[tuple[str, str | None], tuple[Handler, ...]] = {}
+        self._handlers: dict[tuple[str, str | None], list[tuple[int, Handler, frozenset[str] | None]]] = {}
+        self._chains: dict[tuple[str, str | None, str | None], tuple[Handler, ...]] = {}
 
-    def on(self, name: str, handler: Handler, vhost: str | None = None, priority: int = 0) -> Callable[[], None]:
+    def on(
+        self,
+        name: str,
+        handler: Handler,
+        vhost: str | None = None,
+        priority: int = 0,
+        kinds: frozenset[str] | None = None,
+    ) -> Callable[[], None]:
         if name not in EVENTS and name not in FOLDS:
             raise UnknownEvent(name)
         chain = self._handlers.setdefault((name, vhost), [])
-        entry = (priority, handler)
+        entry = (priority, handler, kinds)
         chain.append(entry)
-        chain.sort(key=lambda pair: -pair[0])
+        chain.sort(key=lambda item: -item[0])
         self._chains.clear()
 
         def undo() -> None:
@@ -68,18 +79,20 @@ class EventBus:
 
         return undo
 
-    def has(self, name: str, vhost: str | None) -> bool:
-        return bool(self._chain(name, vhost))
+    def has(self, name: str, vhost: str | None, kind: str | None = None) -> bool:
+        return bool(self._chain(name, vhost, kind))
 
-    def _chain(self, name: str, vhost: str | None) -> tuple[Handler, ...]:
-        """The handlers for (name, vhost) in priority order, cached until a registration changes."""
-        key = (name, vhost)
+    def _chain(self, name: str, vhost: str | None, kind: str | None = None) -> tuple[Handler, ...]:
+        """The handlers for (name, vhost[, stanza kind]) in priority order, cached until a registration changes."""
+        key = (name, vhost, kind)
         chain = self._chains.get(key)
         if chain is None:
-            specific = self._handlers.get(key, [])
+            specific = self._handlers.get((name, vhost), [])
             general = self._handlers.get((name, None), []) if vhost is not None else []
-            ordered = sorted(specific + general, key=lambda pair: -pair[0])
-            chain = self._chains[key] = tuple(handler for _, handler in ordered)
+            ordered = sorted(specific + general, key=lambda item: -item[0])
+            chain = self._chains[key] = tuple(
+                handler for _, handler, kinds in ordered if kind is None or kinds is None or kind in kinds
+            )
         return chain
 
     async def fire(self, name: str, vhost: str | None = None, /, **fields: Any) -> bool:
@@ -92,10 +105,10 @@ class EventBus:
         return False
 
     async def fold(self, name: str, value: Any, vhost: str | None = None, /, **fields: Any) -> Any:
-        """Pass ``value`` through the fold handlers; return the result or DROP."""
+        """Pass ``value`` through the fold handlers for its kind (its ``tag``); return the result or DROP."""
         if name not in FOLDS:
             raise UnknownEvent(name)
-        for handler in self._chain(name, vhost):
+        for handler in self._chain(name, vhost, getattr(value, "tag", None)):
             value = await handler(value, **fields)
             if value is DROP:
                 return DROP

@@ -68,7 +68,7 @@ class _Declarations:
     iqs: list[tuple[tuple[str, ...], str, str, tuple[str, ...], IqHandler]] = field(default_factory=list)
     presence: list[tuple[str, PresenceHandler]] = field(default_factory=list)
     events: list[tuple[str, int, Callable[..., Awaitable[Any]]]] = field(default_factory=list)
-    folds: list[tuple[str, int, Callable[..., Awaitable[Any]]]] = field(default_factory=list)
+    folds: list[tuple[str, int, Callable[..., Awaitable[Any]], frozenset[str] | None]] = field(default_factory=list)
     starts: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
     stops: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
 
@@ -129,9 +129,14 @@ class Module:
 
         return register
 
-    def fold(self, name: str, priority: int = 0) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    def fold(
+        self, name: str, priority: int = 0, kinds: Iterable[str] | None = None
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+        """Register a fold handler; ``kinds`` (stanza tags) limits it to the stanzas it looks at."""
+        only = frozenset(kinds) if kinds is not None else None
+
         def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-            self.declared.folds.append((name, priority, fn))
+            self.declared.folds.append((name, priority, fn, only))
             return fn
 
         return register

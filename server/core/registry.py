@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from typing import TYPE_CHECKING, Any
@@ -111,9 +112,9 @@ class ModuleRegistry:
         for direction, presence_handler in declared.presence:
             router.add_presence(ctx.vhost, direction, presence_handler, ctx)
         for event, priority, fn in declared.events:
-            ctx.add_undo(bus.on(event, _bind(fn, ctx), ctx.vhost, priority))
-        for fold, priority, fn in declared.folds:
-            ctx.add_undo(bus.on(fold, _bind(fn, ctx), ctx.vhost, priority))
+            ctx.add_undo(bus.on(event, functools.partial(fn, ctx), ctx.vhost, priority))
+        for fold, priority, fn, kinds in declared.folds:
+            ctx.add_undo(bus.on(fold, functools.partial(fn, ctx), ctx.vhost, priority, kinds))
 
     # -- what modules declared, for disco and stream features ------------
     def features(self, vhost: str, account: bool = False) -> list[str]:
@@ -136,10 +137,3 @@ class ModuleRegistry:
 
     def is_loaded(self, vhost: str, name: str) -> bool:
         return any(ctx.module.name == name for ctx in self.loaded.get(vhost, []))
-
-
-def _bind(fn: Any, ctx: ModuleContext) -> Any:
-    async def bound(*args: Any, **fields: Any) -> Any:
-        return await fn(ctx, *args, **fields)
-
-    return bound

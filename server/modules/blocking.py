@@ -166,10 +166,13 @@ async def unblock(ctx: IqContext) -> Element:
 
 @module.fold("stanza.outbound")
 async def refuse_outbound(ctx: ModuleContext, stanza: Element, session: Session) -> Any:
+    blocklist = await blocklist_of(ctx, session.bare)
+    if not blocklist:
+        return stanza
     target = jids.try_parse(stanza.attrs.get("to"))
     if target is None or target.bare_str == session.bare:
         return stanza
-    if not is_blocked(await blocklist_of(ctx, session.bare), target):
+    if not is_blocked(blocklist, target):
         return stanza
     if stanza.tag == "presence":
         return DROP
@@ -180,10 +183,13 @@ async def refuse_outbound(ctx: ModuleContext, stanza: Element, session: Session)
 
 @module.fold("stanza.deliver")
 async def refuse_inbound(ctx: ModuleContext, stanza: Element, owner: str) -> Any:
+    blocklist = await blocklist_of(ctx, owner)
+    if not blocklist and stanza.tag != "presence":
+        return stanza
     sender = jids.try_parse(stanza.attrs.get("from"))
     if sender is None or sender.bare_str == owner:
         return stanza
-    if is_blocked(await blocklist_of(ctx, owner), sender):
+    if is_blocked(blocklist, sender):
         if stanza.tag == "iq" and stanza.attrs.get("type") in ("get", "set"):
             raise StanzaError("service-unavailable")
         return DROP

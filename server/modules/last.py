@@ -41,7 +41,7 @@ def closing_status(session: Session) -> str:
     return presence.find_text("status") or ""
 
 
-@module.fold("stanza.outbound")
+@module.fold("stanza.outbound", kinds=("presence",))
 async def note_unavailable(ctx: ModuleContext, stanza: Element, session: Session) -> Element:
     """Remember the status of a broadcast unavailable presence for the logout record."""
     if stanza.tag == "presence" and stanza.get("type") == "unavailable" and "to" not in stanza.attrs:

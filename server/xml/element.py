@@ -25,7 +25,11 @@ def escape_text(text: str) -> str:
 
 
 def escape_attr(value: str) -> str:
-    return value.translate(_ATTR_ESCAPES)
+    # Most attribute values (JIDs, ids, types) need no escaping; the membership tests are far
+    # cheaper than str.translate with a mapping.
+    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+        return value.translate(_ATTR_ESCAPES)
+    return value
 
 
 class Element:

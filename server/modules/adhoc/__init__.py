@@ -149,7 +149,7 @@ def is_command_node(mctx: ModuleContext, node: str) -> bool:
     return node == COMMANDS or mctx.server.commands.by_node(node) is not None
 
 
-@module.fold("stanza.outbound")
+@module.fold("stanza.outbound", kinds=("iq",))
 async def disco_nodes(ctx: ModuleContext, stanza: Element, session: Session) -> Element | str:
     """Answer disco#info/#items on command nodes of a served domain (the disco module knows no nodes)."""
     if stanza.tag != "iq" or stanza.attrs.get("type") != "get":
