@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from bench.stats import CpuMeter, fd_count
+from bench.stats import CpuMeter, cpu_seconds, fd_count
 
 DOMAIN = "localhost"
 PASSWORD = "bench-secret"
@@ -46,6 +49,9 @@ require_tls = true
 
 [limits]
 max_connections = {max_connections}
+
+[http]
+port = {free_port()}
 """
     path = directory / "tigase.toml"
     path.write_text(text)
@@ -108,3 +114,39 @@ def profile_command(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes
         )
     except FileNotFoundError:
         return None
+
+
+class LocalServer:
+    """Our server as a subprocess in a temp dir, with its accounts created first."""
+
+    def __init__(self, directory: Path, names: list[str], max_connections: int) -> None:
+        self.directory = directory
+        self.port = free_port()
+        config = write_config(directory, self.port, max_connections)
+        print(f"temp dir {directory}; creating {len(names)} accounts (PBKDF2 4096)...", flush=True)
+        self.create_s = asyncio.run(create_users(directory, names))
+        print(f"  accounts created in {self.create_s:.1f}s", flush=True)
+        self.log_path = directory / "server.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tigase_py.server", "--config", str(config)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=directory,
+        )
+        self.pid = self.proc.pid
+
+    def stop(self, results: dict[str, Any]) -> None:
+        results["server_alive_at_end"] = self.proc.poll() is None
+        results["server_cpu_total_s"] = cpu_seconds(self.pid) if self.proc.poll() is None else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+        results["server_exit_code"] = self.proc.returncode
+        text = self.log_path.read_text(errors="replace")
+        results["server_log_lines"] = len(text.splitlines())
+        results["server_log_tail"] = text.splitlines()[-40:]

@@ -9,13 +9,10 @@ worker processes (``bench/loadgen.py``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
 import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,54 +28,16 @@ from bench.local_server import (  # noqa: E402
     DOMAIN,
     IDLE_SETTLE_SECONDS,
     PASSWORD,
-    create_users,
-    free_port,
+    LocalServer,
     wait_fds,
     wait_for_port,
     wait_quiet,
-    write_config,
 )
 from bench.phases import Pool, chat, login  # noqa: E402
 from bench.report import render, table, top_frames  # noqa: E402
-from bench.stats import cpu_seconds, fd_count, rss_kib  # noqa: E402
+from bench.stats import fd_count, rss_kib  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-class LocalServer:
-    """Our server as a subprocess in a temp dir, with its accounts created first."""
-
-    def __init__(self, directory: Path, names: list[str], max_connections: int) -> None:
-        self.directory = directory
-        self.port = free_port()
-        config = write_config(directory, self.port, max_connections)
-        print(f"temp dir {directory}; creating {len(names)} accounts (PBKDF2 4096)...", flush=True)
-        self.create_s = asyncio.run(create_users(directory, names))
-        print(f"  accounts created in {self.create_s:.1f}s", flush=True)
-        self.log_path = directory / "server.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tigase_py.server", "--config", str(config)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-        )
-        self.pid = self.proc.pid
-
-    def stop(self, results: dict[str, Any]) -> None:
-        results["server_alive_at_end"] = self.proc.poll() is None
-        results["server_cpu_total_s"] = cpu_seconds(self.pid) if self.proc.poll() is None else None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
-        results["server_exit_code"] = self.proc.returncode
-        text = self.log_path.read_text(errors="replace")
-        results["server_log_lines"] = len(text.splitlines())
-        results["server_log_tail"] = text.splitlines()[-40:]
 
 
 def arguments() -> argparse.Namespace:
