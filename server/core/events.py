@@ -82,6 +82,10 @@ class EventBus:
     def has(self, name: str, vhost: str | None, kind: str | None = None) -> bool:
         return bool(self._chain(name, vhost, kind))
 
+    def folders(self, name: str, vhost: str | None, kind: str | None) -> tuple[Handler, ...]:
+        """The fold handlers a stanza of ``kind`` passes through, for callers that run the loop inline."""
+        return self._chains.get((name, vhost, kind)) or self._chain(name, vhost, kind)
+
     def _chain(self, name: str, vhost: str | None, kind: str | None = None) -> tuple[Handler, ...]:
         """The handlers for (name, vhost[, stanza kind]) in priority order, cached until a registration changes."""
         key = (name, vhost, kind)
