@@ -25,7 +25,7 @@ DOMAIN = "localhost"
 CLI = "from tigase_py.cli.main import run; run()"
 
 
-def config_text(directory: Path, port: int) -> str:
+def config_text(directory: Path, port: int, http_port: int) -> str:
     certs = directory / "certs"
     return f"""
 [server]
@@ -45,6 +45,10 @@ type = "c2s"
 address = "127.0.0.1"
 port = {port}
 tls = "starttls"
+
+[http]
+address = "127.0.0.1"
+port = {http_port}
 """
 
 
@@ -62,7 +66,7 @@ def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> I
         self_signed(DOMAIN, directory / "certs")
         port = free_port()
         config = directory / "tigase.toml"
-        config.write_text(config_text(directory, port))
+        config.write_text(config_text(directory, port, free_port()))
         for user in (*users, "admin"):
             cli(config, "user", "add", f"{user}@{DOMAIN}", "--password", PASSWORD)
         log = directory / "server.log"
