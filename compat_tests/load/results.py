@@ -119,7 +119,8 @@ class LoadResult:
         """The headline figures, the ones ``load compare`` sets side by side."""
         rate = self.delivered / self.measured_s if self.measured_s > 0 else math.nan
         logins = self.sessions_ok / self.login_s if self.login_s > 0 else math.nan
-        kib = self.memory[-1].kib_per_session if self.memory else math.nan
+        fullest = max(self.memory, key=lambda m: (m.sessions, m.t), default=None)
+        kib = fullest.kib_per_session if fullest is not None else math.nan
         return {
             "sessions": float(self.sessions_ok),
             "logins_per_s": logins,

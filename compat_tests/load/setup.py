@@ -1,0 +1,159 @@
+"""Before the traffic: find MUC / PubSub services by disco, build rosters, create rooms and nodes.
+
+Each step that another worker's sessions depend on is a separate ``step`` number; the coordinator
+runs step k on every worker before step k+1 (e.g. a room exists before anyone else joins it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from typing import Any
+
+from tigase_py.compat_tests.load.client import Session
+
+DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+SERVICE_IDENTITY = {NS_MUC: "conference", NS_PUBSUB: "pubsub"}
+STEP_TIMEOUT = 20.0
+CONCURRENCY = 32
+_ids = itertools.count(1)
+_JID_ATTR = re.compile(rb"""jid=['"]([^'"]+)['"]""")
+
+
+def next_id(prefix: str) -> str:
+    return f"ld-{prefix}-{next(_ids)}"
+
+
+async def request(session: Session, stanza: str, stanza_id: str, *end: bytes) -> bytes:
+    """Send an IQ (or presence) and wait for the text that answers it."""
+    reply = session.expect(stanza_id.encode(), *end)
+    session.send(stanza.encode())
+    return await asyncio.wait_for(reply, STEP_TIMEOUT)
+
+
+async def find_service(session: Session, feature: str) -> str | None:
+    """The first disco item of the domain whose identity category fits ``feature`` (MUC or PubSub)."""
+    category = SERVICE_IDENTITY[feature]
+    stanza_id = next_id("items")
+    items = await request(
+        session, f"<iq type='get' to='{session.domain}' id='{stanza_id}'><query xmlns='{DISCO_ITEMS}'/></iq>",
+        stanza_id, b"</iq>", b"'/>", b'"/>',
+    )  # fmt: skip
+    for jid in dict.fromkeys(m.decode() for m in _JID_ATTR.findall(items)):
+        stanza_id = next_id("info")
+        info = await request(
+            session, f"<iq type='get' to='{jid}' id='{stanza_id}'><query xmlns='{DISCO_INFO}'/></iq>",
+            stanza_id, b"</iq>",
+        )  # fmt: skip
+        if f"category='{category}'".encode() in info or f'category="{category}"'.encode() in info:
+            if feature.encode() in info:
+                return jid
+    return None
+
+
+async def prepare(sessions: dict[int, Session], scenario: Any, plan: dict[str, Any], step: int) -> None:
+    if scenario.kind == "presence-storm":
+        await _presence_step(sessions, plan, step)
+    elif scenario.kind == "muc-fanout":
+        await _rooms_step(sessions, plan, step)
+    elif scenario.kind == "pubsub-fanout":
+        await _nodes_step(sessions, plan, step)
+
+
+async def _bounded(coroutines: list[Any]) -> None:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(coroutine: Any) -> None:
+        async with gate:
+            await coroutine
+
+    await asyncio.gather(*(one(c) for c in coroutines))
+
+
+# -- presence-storm: user n asks the next `contacts` users for a subscription; everyone approves -------
+def _approver(session: Session, data: bytes) -> None:
+    """Answer every subscription request with ``subscribed``; count the approvals received."""
+    for quote in (b"'", b'"'):
+        pos = 0
+        marker = b"type=" + quote + b"subscribe" + quote
+        while (i := data.find(marker, pos)) >= 0:
+            pos = i + len(marker)
+            start = data.rfind(b"<presence", 0, i)
+            end = data.find(b">", i)
+            tag = data[start:end]
+            found = _FROM_ATTR.search(tag)
+            if start >= 0 and found:
+                bare = found.group(1).decode().partition("/")[0]
+                session.send(f"<presence to='{bare}' type='subscribed'/>".encode())
+        session.approvals += data.count(b"type=" + quote + b"subscribed" + quote)
+
+
+_FROM_ATTR = re.compile(rb"""from=['"]([^'"]+)['"]""")
+
+
+async def _presence_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
+    contacts: dict[int, list[str]] = {int(k): v for k, v in plan.get("contacts", {}).items()}
+    if step == 0:
+        for session in sessions.values():
+            session.on_chunk = _approver
+            session.send(b"<presence/>")
+        return
+    if step == 1:
+        for n, session in sessions.items():
+            for jid in contacts.get(n, []):
+                session.send(f"<presence to='{jid}' type='subscribe'/>".encode())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STEP_TIMEOUT
+        while loop.time() < deadline:
+            if all(s.approvals >= len(contacts.get(n, [])) for n, s in sessions.items()):
+                break
+            await asyncio.sleep(0.05)
+        for session in sessions.values():
+            session.stamp_tag = (b"<status>", b"</status>")
+
+
+# -- muc-fanout: the first member of each room creates it (instant room), then the others join ----------
+async def _join(session: Session, room: str, nick: str) -> bytes:
+    stanza = f"<presence to='{room}/{nick}'><x xmlns='{NS_MUC}'><history maxstanzas='0'/></x></presence>"
+    return await request(session, stanza, f"{room}/{nick}", b"</presence>")
+
+
+async def _create_room(session: Session, room: str, nick: str) -> None:
+    await _join(session, room, nick)
+    stanza_id = next_id("room")
+    form = "<x xmlns='jabber:x:data' type='submit'/>"
+    await request(
+        session, f"<iq type='set' to='{room}' id='{stanza_id}'><query xmlns='{NS_MUC}#owner'>{form}</query></iq>",
+        stanza_id, b"</iq>", b"/>",
+    )  # fmt: skip
+
+
+async def _rooms_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
+    work = []
+    for room, members in plan.get("rooms", []):
+        chosen = members[:1] if step == 0 else members[1:]
+        for n in chosen:
+            if n in sessions:
+                nick = sessions[n].jid.partition("@")[0]
+                work.append(_create_room(sessions[n], room, nick) if step == 0 else _join(sessions[n], room, nick))
+    await _bounded(work)
+
+
+# -- pubsub-fanout: the first member of each node creates it, then the others subscribe ----------------
+async def _nodes_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
+    work = []
+    for service, node, members in plan.get("nodes", []):
+        chosen = members[:1] if step == 0 else members[1:]
+        for n in chosen:
+            if n not in sessions:
+                continue
+            session = sessions[n]
+            stanza_id = next_id("node")
+            child = f"<create node='{node}'/>" if step == 0 else f"<subscribe node='{node}' jid='{session.jid}'/>"
+            stanza = f"<iq type='set' to='{service}' id='{stanza_id}'><pubsub xmlns='{NS_PUBSUB}'>{child}</pubsub></iq>"
+            work.append(request(session, stanza, stanza_id, b"</iq>", b"/>"))
+    await _bounded(work)

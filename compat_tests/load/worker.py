@@ -1,0 +1,201 @@
+"""A generator process: holds sessions on one event loop (uvloop when present) and runs commands.
+
+The coordinator (:mod:`.engine`) sends tuples ``(command, *args)`` over a ``multiprocessing`` pipe.
+While a command runs the worker sends ``("tick", sample)`` once a second (deltas since the last tick,
+second index counted from the phase start); each command ends with one ``("done", reply)``.
+``("stop",)`` may arrive during ``run`` and ends the traffic early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from tigase_py.compat_tests.load import setup, traffic
+from tigase_py.compat_tests.load.client import Counters, Session, tls_context
+from tigase_py.compat_tests.load.scenario import LoadTarget, Scenario
+
+LOGIN_TIMEOUT = 30.0
+MAX_SAMPLES = 200_000
+
+
+class Worker:
+    def __init__(self, conn: Connection, target: LoadTarget) -> None:
+        self.conn = conn
+        self.target = target
+        self.context = tls_context(target.verify_tls) if target.tls != "plain" else None
+        self.sessions: dict[int, Session] = {}
+        self.readers: list[asyncio.Task[None]] = []
+        self.counters = Counters()
+        self.t0 = time.monotonic_ns()
+        self.stop = asyncio.Event()
+        self._last = (0, 0, 0, 0)
+
+    # -- ticks ------------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        c = self.counters
+        now = (c.sent, c.delivered, c.errors, c.logins)
+        delta = [a - b for a, b in zip(now, self._last, strict=True)]
+        self._last = now
+        second = int((time.monotonic_ns() - self.t0) // 1_000_000_000)
+        sample = {"t": second, "sessions": self.online(), "sent": delta[0], "delivered": delta[1],
+                  "errors": delta[2], "logins": delta[3]}  # fmt: skip
+        self.conn.send(("tick", sample))
+
+    async def ticker(self) -> None:
+        while True:
+            elapsed = (time.monotonic_ns() - self.t0) / 1e9
+            await asyncio.sleep(1.0 - elapsed % 1.0)
+            self.tick()
+
+    def online(self) -> int:
+        return sum(1 for s in self.sessions.values() if s.closed is None)
+
+    # -- commands ---------------------------------------------------------------------------------------
+    async def phase(self, t0: int) -> dict[str, Any]:
+        """Start a phase: second 0 is at monotonic ``t0`` (shared by all workers); counters restart."""
+        self.t0 = t0
+        self.counters = Counters()
+        self._last = (0, 0, 0, 0)
+        self.stop = asyncio.Event()
+        return {}
+
+    async def login(self, indices: list[int], concurrency: int, ramp_up: float) -> dict[str, Any]:
+        gate = asyncio.Semaphore(max(1, concurrency))
+        counters = self.counters
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        spacing = ramp_up / len(indices) if indices and ramp_up > 0 else 0.0
+
+        async def one(position: int, n: int) -> None:
+            if spacing:
+                await asyncio.sleep(max(0.0, begin + position * spacing - loop.time()))
+            async with gate:
+                if self.stop.is_set():
+                    return
+                try:
+                    session = await asyncio.wait_for(
+                        Session.login(self.target, self.target.username(n), "load", self.context), LOGIN_TIMEOUT
+                    )
+                except Exception as exc:
+                    counters.error(f"login {self.target.username(n)}: {exc!r}")
+                    return
+            self.sessions[n] = session
+            counters.logins += 1
+            self.readers.append(asyncio.create_task(session.read_loop(self.counters)))
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i, n) for i, n in enumerate(indices)))
+        return {"ok": counters.logins, "failed": len(indices) - counters.logins,
+                "elapsed": time.perf_counter() - start, "errors": counters.error_messages[:10]}  # fmt: skip
+
+    async def probe(self, feature: str) -> dict[str, Any]:
+        """The JID of a service offering ``feature`` (disco#items + disco#info), via any session."""
+        session = next(iter(self.sessions.values()), None)
+        if session is None:
+            return {"service": None, "why": "no session"}
+        return {"service": await setup.find_service(session, feature)}
+
+    async def prepare(self, scenario: Scenario, plan: dict[str, Any], step: int) -> dict[str, Any]:
+        """Kind-specific setup (subscriptions, rooms, nodes); ``step`` orders cross-worker dependencies."""
+        await setup.prepare(self.sessions, scenario, plan, step)
+        return {"errors": self.counters.error_messages[:10]}
+
+    async def run(self, scenario: Scenario, plan: dict[str, Any]) -> dict[str, Any]:
+        counters = self.counters
+        counters.errors, counters.error_messages = 0, []
+        self._last = (counters.sent, counters.delivered, 0, counters.logins)
+        measured = await traffic.run(self.sessions, counters, scenario, plan, self.stop)
+        latencies = counters.latencies_ns
+        if len(latencies) > MAX_SAMPLES:  # an even subsample keeps the percentiles and the pipe small
+            latencies = latencies[:: len(latencies) // MAX_SAMPLES + 1]
+        return {
+            "measured_s": measured,
+            "sent": counters.measured_sent,
+            "delivered": counters.measured_delivered,
+            "errors": counters.errors,
+            "latencies_ms": [x / 1e6 for x in latencies],
+            "error_messages": counters.error_messages[:10],
+            "closed": len(self.sessions) - self.online(),
+        }
+
+    async def close(self) -> dict[str, Any]:
+        sessions, self.sessions = list(self.sessions.values()), {}
+        await asyncio.gather(*(s.close() for s in sessions))
+        for task in self.readers:
+            task.cancel()
+        for task in self.readers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.readers = []
+        return {"closed": len(sessions)}
+
+
+async def _serve(conn: Connection, target: LoadTarget) -> None:
+    worker = Worker(conn, target)
+    loop = asyncio.get_running_loop()
+    commands: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+
+    def read_commands() -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                message = ("exit",)
+            loop.call_soon_threadsafe(commands.put_nowait, message)
+            if message[0] == "exit":
+                return
+
+    reader = loop.run_in_executor(None, read_commands)
+    ticker = asyncio.create_task(worker.ticker())
+    current: asyncio.Task[dict[str, Any]] | None = None
+    try:
+        while True:
+            command, *args = await commands.get()
+            if command == "stop":
+                worker.stop.set()
+                continue
+            if command == "exit":
+                break
+            current = asyncio.create_task(getattr(worker, command)(*args))
+            # Commands run one at a time, but "stop" must reach a running one.
+            while not current.done():
+                getter = asyncio.ensure_future(commands.get())
+                done, _ = await asyncio.wait({current, getter}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    message = getter.result()
+                    if message[0] == "stop":
+                        worker.stop.set()
+                    else:
+                        commands.put_nowait(message)
+                        await current
+                else:
+                    getter.cancel()
+            try:
+                reply = current.result()
+            except Exception as exc:
+                reply = {"error": repr(exc)}
+            worker.tick()
+            conn.send(("done", reply))
+    finally:
+        ticker.cancel()
+        await worker.close()
+        conn.send(("done", {"bye": True}))
+        await reader
+
+
+def worker_main(conn: Connection, target: LoadTarget) -> None:
+    """Process entry point: raise the open-files limit, then serve commands on uvloop if available."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_serve(conn, target))
+    else:
+        uvloop.run(_serve(conn, target))
