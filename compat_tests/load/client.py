@@ -196,12 +196,14 @@ class Session:
         self.writer.write(data)
 
     def expect(self, start: bytes, *end: bytes) -> asyncio.Future[bytes]:
-        """A future resolved with the received text from ``start`` through the first ``end`` after it.
+        """A future resolved with the received text from ``start`` (an id, a JID) to the element's end.
 
-        Register before sending the request; :meth:`read_loop` must be running.
+        The element ends at the first ``end`` marker after ``start`` (default ``</iq>``), or right away
+        when the tag holding ``start`` closes itself (``.../>``). Register before sending the request;
+        :meth:`read_loop` must be running.
         """
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self.waiters.append(_Waiter(start, end or (b"</iq>", b"/>"), future))
+        self.waiters.append(_Waiter(start, end or (b"</iq>",), future))
         return future
 
     def _resolve_waiters(self, buf: bytes) -> None:
@@ -209,12 +211,18 @@ class Session:
             i = buf.find(waiter.start)
             if i < 0:
                 continue
-            ends = [(j, len(e)) for e in waiter.end if (j := buf.find(e, i + len(waiter.start))) >= 0]
-            if ends:
-                j, n = min(ends)
-                if not waiter.future.done():
-                    waiter.future.set_result(buf[i : j + n])
-                self.waiters.remove(waiter)
+            tag_end = buf.find(b">", i)
+            i = max(0, buf.rfind(b"<", 0, i))  # from the start of the tag holding the marker
+            if tag_end > 0 and buf[tag_end - 1 : tag_end] == b"/":
+                found = buf[i : tag_end + 1]
+            else:
+                ends = [(j + len(e)) for e in waiter.end if (j := buf.find(e, i + len(waiter.start))) >= 0]
+                if not ends:
+                    continue
+                found = buf[i : min(ends)]
+            if not waiter.future.done():
+                waiter.future.set_result(found)
+            self.waiters.remove(waiter)
 
     async def read_loop(self, counters: Counters) -> None:
         """Until the connection ends: count stamped elements (latency from their timestamp), errors, resolve waiters."""

@@ -20,7 +20,13 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from tigase_py.compat_tests.load import plans
-from tigase_py.compat_tests.load.results import Latency, LoadResult, MemorySample, SecondSample
+from tigase_py.compat_tests.load.results import (
+    Latency,
+    LoadResult,
+    MemorySample,
+    SecondSample,
+    histogram_percentile,
+)
 from tigase_py.compat_tests.load.scenario import LoadTarget, Mix, Scenario
 from tigase_py.compat_tests.load.worker import worker_main
 
@@ -71,6 +77,7 @@ class Series:
         self.latest = [-1] * workers
         self.emitted = -1
         self.memory: list[MemorySample] = []
+        self.histograms: dict[int, dict[int, int]] = {}
 
     def add(self, worker: int, tick: dict[str, Any]) -> None:
         t = int(tick["t"])
@@ -78,6 +85,9 @@ class Series:
         for key in ("sent", "delivered", "errors", "logins"):
             setattr(sample, key, getattr(sample, key) + int(tick[key]))
         self.levels.setdefault(t, {})[worker] = int(tick["sessions"])
+        merged = self.histograms.setdefault(t, {})
+        for index, count in tick.get("histogram", []):
+            merged[index] = merged.get(index, 0) + count
         self.latest[worker] = max(self.latest[worker], t)
         self.flush(min(self.latest) - 1)
 
@@ -92,6 +102,9 @@ class Series:
             level.update(self.levels.get(t, {}))
             sample = self.samples.setdefault(t, SecondSample(t))
             sample.sessions = sum(level.values())
+            counts = self.histograms.pop(t, {})
+            sample.p50_ms = histogram_percentile(counts, 0.50)
+            sample.p99_ms = histogram_percentile(counts, 0.99)
             self.levels[t] = dict(level)
             self.emitted = t
             self._sample_memory(sample)
@@ -248,7 +261,12 @@ def _traffic(pool: Pool, target: LoadTarget, scenario: Scenario, result: LoadRes
             return
     plan = plans.build(scenario, target, service, secrets.token_hex(3))
     for step in range(SETUP_STEPS.get(scenario.kind, 0)):
-        pool.call_all("prepare", scenario, plan, step)
+        refused = [r for reply in pool.call_all("prepare", scenario, plan, step) for r in reply["refused"]]
+        if refused:
+            result.status = "not-supported"
+            what = "room" if scenario.kind == "muc-fanout" else "node"
+            result.note = f"{service} refused the {what} setup ({', '.join(sorted(set(refused)))})"
+            return
     series = pool.series
     assert series is not None
     before = series.delivered()

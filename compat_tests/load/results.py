@@ -42,6 +42,8 @@ class SecondSample:
     delivered: int = 0  # messages received by their addressee during the second
     errors: int = 0  # failed logins, error stanzas, connections lost
     logins: int = 0  # logins completed during the second
+    p50_ms: float | None = None  # latency of the deliveries of this second (bucket upper bound)
+    p99_ms: float | None = None
 
 
 @dataclass
@@ -147,6 +149,21 @@ class LoadResult:
             return cls(**values)
         except TypeError as exc:
             raise ResultsError(f"not a load result: {exc}") from None
+
+
+def histogram_percentile(counts: dict[int, int], fraction: float) -> float | None:
+    """The upper bound of the LATENCY_BUCKETS_MS bucket holding the ``fraction`` percentile."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    rank = max(1, math.ceil(fraction * total - 1e-9))
+    seen = 0
+    for index in sorted(counts):
+        seen += counts[index]
+        if seen >= rank:
+            bound = LATENCY_BUCKETS_MS[min(index, len(LATENCY_BUCKETS_MS) - 1)]
+            return bound if math.isfinite(bound) else LATENCY_BUCKETS_MS[-2]
+    return None
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:

@@ -41,13 +41,13 @@ async def find_service(session: Session, feature: str) -> str | None:
     stanza_id = next_id("items")
     items = await request(
         session, f"<iq type='get' to='{session.domain}' id='{stanza_id}'><query xmlns='{DISCO_ITEMS}'/></iq>",
-        stanza_id, b"</iq>", b"'/>", b'"/>',
+        stanza_id,
     )  # fmt: skip
     for jid in dict.fromkeys(m.decode() for m in _JID_ATTR.findall(items)):
         stanza_id = next_id("info")
         info = await request(
             session, f"<iq type='get' to='{jid}' id='{stanza_id}'><query xmlns='{DISCO_INFO}'/></iq>",
-            stanza_id, b"</iq>",
+            stanza_id,
         )  # fmt: skip
         if f"category='{category}'".encode() in info or f'category="{category}"'.encode() in info:
             if feature.encode() in info:
@@ -55,23 +55,38 @@ async def find_service(session: Session, feature: str) -> str | None:
     return None
 
 
-async def prepare(sessions: dict[int, Session], scenario: Any, plan: dict[str, Any], step: int) -> None:
+async def prepare(sessions: dict[int, Session], scenario: Any, plan: dict[str, Any], step: int) -> list[str]:
+    """Run setup ``step``; the server's refusals (error replies), which make the phase "not supported"."""
     if scenario.kind == "presence-storm":
         await _presence_step(sessions, plan, step)
     elif scenario.kind == "muc-fanout":
-        await _rooms_step(sessions, plan, step)
+        return await _rooms_step(sessions, plan, step)
     elif scenario.kind == "pubsub-fanout":
-        await _nodes_step(sessions, plan, step)
+        return await _nodes_step(sessions, plan, step)
+    return []
 
 
-async def _bounded(coroutines: list[Any]) -> None:
+def refusal(reply: bytes) -> str | None:
+    """The error condition of an error reply (``forbidden``...), or None when it is not an error."""
+    head = reply[: reply.find(b">") + 1]
+    if b"type='error'" not in head and b'type="error"' not in head:
+        return None
+    found = _CONDITION.search(reply)
+    return found.group(1).decode() if found else "error"
+
+
+_CONDITION = re.compile(rb"<([a-z-]+) xmlns=['\"]urn:ietf:params:xml:ns:xmpp-stanzas['\"]")
+
+
+async def _bounded(coroutines: list[Any]) -> list[str]:
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(coroutine: Any) -> None:
+    async def one(coroutine: Any) -> str | None:
         async with gate:
-            await coroutine
+            reply = await coroutine
+        return refusal(reply) if isinstance(reply, bytes) else None
 
-    await asyncio.gather(*(one(c) for c in coroutines))
+    return [r for r in await asyncio.gather(*(one(c) for c in coroutines)) if r is not None]
 
 
 # -- presence-storm: user n asks the next `contacts` users for a subscription; everyone approves -------
@@ -122,17 +137,19 @@ async def _join(session: Session, room: str, nick: str) -> bytes:
     return await request(session, stanza, f"{room}/{nick}", b"</presence>")
 
 
-async def _create_room(session: Session, room: str, nick: str) -> None:
-    await _join(session, room, nick)
+async def _create_room(session: Session, room: str, nick: str) -> bytes:
+    joined = await _join(session, room, nick)
+    if refusal(joined) is not None:
+        return joined
     stanza_id = next_id("room")
     form = "<x xmlns='jabber:x:data' type='submit'/>"
-    await request(
+    return await request(
         session, f"<iq type='set' to='{room}' id='{stanza_id}'><query xmlns='{NS_MUC}#owner'>{form}</query></iq>",
-        stanza_id, b"</iq>", b"/>",
+        stanza_id,
     )  # fmt: skip
 
 
-async def _rooms_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
+async def _rooms_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> list[str]:
     work = []
     for room, members in plan.get("rooms", []):
         chosen = members[:1] if step == 0 else members[1:]
@@ -140,11 +157,11 @@ async def _rooms_step(sessions: dict[int, Session], plan: dict[str, Any], step: 
             if n in sessions:
                 nick = sessions[n].jid.partition("@")[0]
                 work.append(_create_room(sessions[n], room, nick) if step == 0 else _join(sessions[n], room, nick))
-    await _bounded(work)
+    return await _bounded(work)
 
 
 # -- pubsub-fanout: the first member of each node creates it, then the others subscribe ----------------
-async def _nodes_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
+async def _nodes_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> list[str]:
     work = []
     for service, node, members in plan.get("nodes", []):
         chosen = members[:1] if step == 0 else members[1:]
@@ -155,5 +172,5 @@ async def _nodes_step(sessions: dict[int, Session], plan: dict[str, Any], step: 
             stanza_id = next_id("node")
             child = f"<create node='{node}'/>" if step == 0 else f"<subscribe node='{node}' jid='{session.jid}'/>"
             stanza = f"<iq type='set' to='{service}' id='{stanza_id}'><pubsub xmlns='{NS_PUBSUB}'>{child}</pubsub></iq>"
-            work.append(request(session, stanza, stanza_id, b"</iq>", b"/>"))
-    await _bounded(work)
+            work.append(request(session, stanza, stanza_id))
+    return await _bounded(work)

@@ -9,13 +9,16 @@ second index counted from the phase start); each command ends with one ``("done"
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import time
+from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any
 
 from tigase_py.compat_tests.load import setup, traffic
 from tigase_py.compat_tests.load.client import Counters, Session, tls_context
+from tigase_py.compat_tests.load.results import LATENCY_BUCKETS_MS
 from tigase_py.compat_tests.load.scenario import LoadTarget, Scenario
 
 LOGIN_TIMEOUT = 30.0
@@ -33,6 +36,7 @@ class Worker:
         self.t0 = time.monotonic_ns()
         self.stop = asyncio.Event()
         self._last = (0, 0, 0, 0)
+        self._seen = 0  # latencies already reported in a tick
 
     # -- ticks ------------------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -41,8 +45,18 @@ class Worker:
         delta = [a - b for a, b in zip(now, self._last, strict=True)]
         self._last = now
         second = int((time.monotonic_ns() - self.t0) // 1_000_000_000)
-        sample = {"t": second, "sessions": self.online(), "sent": delta[0], "delivered": delta[1],
-                  "errors": delta[2], "logins": delta[3]}  # fmt: skip
+        latencies = c.latencies_ns
+        fresh, self._seen = latencies[self._seen :], len(latencies)
+        histogram = Counter(bisect.bisect_left(LATENCY_BUCKETS_MS, x / 1e6) for x in fresh)
+        sample = {
+            "t": second,
+            "histogram": sorted(histogram.items()),
+            "sessions": self.online(),
+            "sent": delta[0],
+            "delivered": delta[1],
+            "errors": delta[2],
+            "logins": delta[3],
+        }
         self.conn.send(("tick", sample))
 
     async def ticker(self) -> None:
@@ -60,6 +74,7 @@ class Worker:
         self.t0 = t0
         self.counters = Counters()
         self._last = (0, 0, 0, 0)
+        self._seen = 0  # latencies already reported in a tick
         self.stop = asyncio.Event()
         return {}
 
@@ -101,8 +116,8 @@ class Worker:
 
     async def prepare(self, scenario: Scenario, plan: dict[str, Any], step: int) -> dict[str, Any]:
         """Kind-specific setup (subscriptions, rooms, nodes); ``step`` orders cross-worker dependencies."""
-        await setup.prepare(self.sessions, scenario, plan, step)
-        return {"errors": self.counters.error_messages[:10]}
+        refused = await setup.prepare(self.sessions, scenario, plan, step)
+        return {"refused": refused[:5]}
 
     async def run(self, scenario: Scenario, plan: dict[str, Any]) -> dict[str, Any]:
         counters = self.counters
