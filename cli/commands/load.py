@@ -204,7 +204,7 @@ def run(
             from tigase_py.compat_tests.load.scenario import LoadTarget
 
             chosen = {k: v for k, v in fields.items() if v is not None and k != "tls"}
-            chosen.setdefault("mechanism", PEER_MECHANISM[server])  # what the packaged peer offers
+            chosen.setdefault("mechanism", PEER_MECHANISM.get(server or "", "SCRAM-SHA-1"))  # what it offers
             target = LoadTarget.from_target(peer, **chosen)
             register = register or peer.register
         else:
