@@ -149,6 +149,9 @@ def show(results: list[Any]) -> None:
     console.table(("phase", "kind", "status", "sessions", "logins/s", "delivered/s", "p50 ms", "p95 ms", "p99 ms",
                    "KiB/session", "errors"), rows, title="Load results")  # fmt: skip
     for r in results:
+        if r.generator.get("cpu_percent") is not None:
+            cpu, workers = r.generator["cpu_percent"], r.generator["workers"]
+            console.info(f"{r.name}: generator CPU {cpu}% with {workers} worker(s) (100% = one core)")
         if r.status != "ok":
             console.warning(f"{r.name}: {r.status}: {r.note}")
         for message in r.error_messages[:3]:

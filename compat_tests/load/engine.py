@@ -279,6 +279,9 @@ def _traffic(pool: Pool, target: LoadTarget, scenario: Scenario, result: LoadRes
     result.delivered = sum(r["delivered"] for r in replies)
     result.measured_s = min(scenario.duration, max(0.0, _measured(replies, scenario)))
     result.latency = Latency.from_samples(x for r in replies for x in r["latencies_ms"])
+    wall = max(r["wall_s"] for r in replies)
+    # 100 = one core busy; near 100 x workers the generator, not the server, sets the pace.
+    result.generator["cpu_percent"] = round(100.0 * sum(r["cpu_s"] for r in replies) / wall, 1) if wall else None
     result.error_messages += [e for r in replies for e in r["error_messages"]][: 10 - len(result.error_messages)]
 
 

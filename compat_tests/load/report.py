@@ -90,6 +90,12 @@ def _section(result: LoadResult) -> str:
         parts.append(f"<p class='note'><b>{escape(result.status)}</b>: {escape(result.note)}</p>")
         return "".join(parts)
     parts.append(_summary_table(result))
+    cpu = result.generator.get("cpu_percent")
+    if cpu is not None:
+        workers = result.generator.get("workers", 1)
+        parts.append(
+            f"<p class='meta'>generator CPU during the traffic: {cpu}% (100% = one core; {workers} worker(s))</p>"
+        )
     parts += [f"<figure>{chart}</figure>" for chart in _charts(result)]
     if result.error_messages:
         items = "".join(f"<li><code>{escape(m)}</code></li>" for m in result.error_messages)

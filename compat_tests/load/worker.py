@@ -123,12 +123,16 @@ class Worker:
         counters = self.counters
         counters.errors, counters.error_messages = 0, []
         self._last = (counters.sent, counters.delivered, 0, counters.logins)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         measured = await traffic.run(self.sessions, counters, scenario, plan, self.stop)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         latencies = counters.latencies_ns
         if len(latencies) > MAX_SAMPLES:  # an even subsample keeps the percentiles and the pipe small
             latencies = latencies[:: len(latencies) // MAX_SAMPLES + 1]
         return {
             "measured_s": measured,
+            "cpu_s": cpu,
+            "wall_s": wall,
             "sent": counters.measured_sent,
             "delivered": counters.measured_delivered,
             "errors": counters.errors,
