@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.client import Flow, Receiver, XmppClient, insecure_context
+from bench.client import Flow, Receiver
+from tigase_py.compat_tests.load.client import Session, tls_context
+from tigase_py.compat_tests.load.scenario import LoadTarget
 
 
 @dataclass(frozen=True)
@@ -28,23 +30,24 @@ class Target:
 class Worker:
     def __init__(self, target: Target) -> None:
         self.target = target
-        self.context = insecure_context()
-        self.clients: dict[str, XmppClient] = {}
+        self.context = tls_context(verify=False)
+        self.load_target = LoadTarget(
+            target.host,
+            target.port,
+            target.domain,
+            mechanism=target.mechanism,  # type: ignore[arg-type]
+            password=target.password,
+        )
+        self.clients: dict[str, Session] = {}
 
     async def login(self, names: list[str], concurrency: int) -> dict[str, Any]:
         gate = asyncio.Semaphore(max(1, concurrency))
         errors: list[str] = []
-        t = self.target
 
         async def one(name: str) -> None:
             async with gate:
                 try:
-                    client = await asyncio.wait_for(
-                        XmppClient.login(
-                            t.host, t.port, t.domain, name, t.password, "bench", self.context, t.mechanism
-                        ),
-                        60,
-                    )
+                    client = await asyncio.wait_for(Session.login(self.load_target, name, "bench", self.context), 60)
                 except Exception as exc:
                     errors.append(f"{name}: {exc!r}"[:400])
                 else:
@@ -66,9 +69,7 @@ class Worker:
         await asyncio.gather(*(c.close() for c in clients))
         return {"closed": len(clients)}
 
-    async def chat(
-        self, pairs: list[tuple[str, str]], window: int, warmup: float, duration: float
-    ) -> dict[str, Any]:
+    async def chat(self, pairs: list[tuple[str, str]], window: int, warmup: float, duration: float) -> dict[str, Any]:
         stop = asyncio.Event()
         closures: list[str] = []
         flows: list[Flow] = []

@@ -57,7 +57,7 @@ pidfile = "tigase.pid"
 log_level = "warning"
 
 [storage]
-url = "sqlite+aiosqlite:///{directory / 'tigase.db'}"
+url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
 
 [tls]
 certificate = "{cert}"
@@ -72,6 +72,9 @@ require_tls = true
 
 [limits]
 max_connections = {max_connections}
+
+[http]
+port = {free_port()}
 """
     path = directory / "tigase.toml"
     path.write_text(text)
