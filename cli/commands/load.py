@@ -173,6 +173,7 @@ def run(
     account_pattern: Annotated[str | None, typer.Option(help="Account local part, '{n}' = 0..N-1.")] = None,
     password: Annotated[str | None, typer.Option(help="Password of every load account.")] = None,
     server_pid: Annotated[int | None, typer.Option(help="Server PID to read memory from /proc.")] = None,
+    metrics_url: Annotated[str | None, typer.Option(help="Prometheus /metrics URL for memory (no PID).")] = None,
     create_accounts: Annotated[bool, typer.Option(help="Create accounts in our server's storage (--config).")] = False,
     register: Annotated[bool, typer.Option("--register", help="Create accounts by in-band registration.")] = False,
     sessions: Annotated[int | None, typer.Option(help="Sessions (login-storm, idle, fan-out).")] = None,
@@ -200,7 +201,7 @@ def run(
                  "ramp_up": ramp_up, "message_size": message_size, "max_count": max_count}  # fmt: skip
     phases = build_phases(scenario, mix, overrides)
     fields = {"tls": tls, "verify_tls": verify_tls, "mechanism": mechanism, "account_pattern": account_pattern,
-              "password": password, "server_pid": server_pid}  # fmt: skip
+              "password": password, "server_pid": server_pid, "metrics_url": metrics_url}  # fmt: skip
     needed = max(p.session_count for p in phases.phases)
     with launched(server) as peer:
         if peer is not None:

@@ -159,7 +159,7 @@ class Session:
         if mechanism == "PLAIN":
             initial = sasl.plain_initial(username, target.password)
             self.writer.write(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{initial}</auth>".encode())
-            reply = await self.read_until(b"</success>", b"<success/>", b"<success xmlns='" + NS_SASL.encode() + b"'/>")
+            reply = await self.read_until(b"</success>", b"/>")
         else:
             reply = await self._scram(mechanism, username, target.password)
         if b"<success" not in reply:

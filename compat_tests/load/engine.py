@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from tigase_py.compat_tests.load import plans
+from tigase_py.compat_tests.load import memory, plans
 from tigase_py.compat_tests.load.results import (
     Latency,
     LoadResult,
@@ -42,18 +42,6 @@ class LoadError(RuntimeError):
 
 class Unreachable(LoadError):
     """Nothing answers at the target's host and port."""
-
-
-def rss_kib(pid: int) -> int | None:
-    """``VmRSS`` of a local process in KiB, or None if it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def check_reachable(target: LoadTarget) -> None:
@@ -112,13 +100,12 @@ class Series:
                 self.progress(sample)
 
     def _sample_memory(self, sample: SecondSample) -> None:
-        if self.target.server_pid is None:
+        found = memory.rss_kib(self.target.server_pid, self.target.metrics_url)
+        if found is None:
             return
-        rss = rss_kib(self.target.server_pid)
-        if rss is None:
-            return
+        rss, source = found
         per = (rss - self.baseline) / sample.sessions if self.baseline is not None and sample.sessions else math.nan
-        self.memory.append(MemorySample(float(sample.t), sample.sessions, rss, per))
+        self.memory.append(MemorySample(float(sample.t), sample.sessions, rss, per, source))
 
     def finish(self) -> list[SecondSample]:
         self.flush(max(self.samples, default=-1))
@@ -213,7 +200,8 @@ def run_scenario(
     check_reachable(target)
     workers = max(1, min(workers, scenario.session_count))
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    baseline = rss_kib(target.server_pid) if target.server_pid is not None else None
+    measured = memory.rss_kib(target.server_pid, target.metrics_url)
+    baseline = measured[0] if measured is not None else None
     result = LoadResult(engine="tigase-py", scenario=scenario.to_dict(), target=target.to_dict(), started=started,
                         generator=generator_info(workers), baseline_rss_kib=baseline)  # fmt: skip
     pool = Pool(workers, target)

@@ -122,7 +122,8 @@ class LoadTarget:
 
     ``tls`` keeps the compat suite's spelling: ``plain`` (no TLS), ``starttls``, ``direct`` (TLS from
     the first byte, XEP-0368). Account N (0-based) is ``account_pattern.format(n=N)`` at ``domain``,
-    all with ``password``. ``server_pid`` (a local process) lets ``idle`` read memory from ``/proc``.
+    all with ``password``. Server memory comes from ``/proc/<server_pid>`` (a local process) or else
+    from ``metrics_url`` (Prometheus text: our ``/metrics`` or Prosody's ``mod_http_openmetrics``).
     """
 
     host: str
@@ -134,6 +135,7 @@ class LoadTarget:
     account_pattern: str = "load{n}"
     password: str = "load-secret"
     server_pid: int | None = None
+    metrics_url: str | None = None  # Prometheus /metrics, for memory when there is no local PID
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -172,12 +174,12 @@ class LoadTarget:
                    verify_tls=target.verify_tls, name=target.name, **load_fields)  # fmt: skip
 
 
-LOAD_TARGET_KEYS = ("mechanism", "account_pattern", "password", "server_pid")
+LOAD_TARGET_KEYS = ("mechanism", "account_pattern", "password", "server_pid", "metrics_url")
 
 
 def load_target(path: Path) -> LoadTarget:
     """A compat target TOML file (top level or ``[target]``) plus the optional load keys
-    ``mechanism``, ``account_pattern``, ``password`` and ``server_pid``."""
+    ``mechanism``, ``account_pattern``, ``password``, ``server_pid`` and ``metrics_url``."""
     data = _read_toml(path)
     table = dict(data.get("target", data))
     extra = {key: table.pop(key) for key in LOAD_TARGET_KEYS if key in table}

@@ -3,27 +3,31 @@ can be read from /proc), one-to-one and MUC fan-out against a throwaway Prosody;
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import free_port
 from tigase_py.cli import main
-from tigase_py.compat_tests.load import results
+from tigase_py.compat_tests.load import accounts, results
+from tigase_py.compat_tests.load.scenario import LoadTarget
 from tigase_py.compat_tests.peers.common import self_signed, stop, wait_for_port
 
 runner = CliRunner()
 SHORT = ["--duration", "1.5", "--warmup", "0.5", "--workers", "1"]
 
 
-def write_config(directory: Path, port: int) -> Path:
+def write_config(directory: Path, port: int, direct: int, plain: int, http: int) -> Path:
     cert, key = self_signed("localhost", directory / "certs")
     path = directory / "tigase.toml"
     path.write_text(f"""
@@ -45,18 +49,47 @@ address = "127.0.0.1"
 port = {port}
 tls = "starttls"
 
+[[listeners]]
+type = "c2s"
+address = "127.0.0.1"
+port = {direct}
+tls = "direct"
+
+[[listeners]]
+type = "c2s"
+address = "127.0.0.1"
+port = {plain}
+tls = "none"
+require_tls = false
+
+[auth]
+allow_plain_without_tls = true
+
 [http]
-port = {free_port()}
+port = {http}
 """)
     return path
 
 
+@dataclass
+class Ours:
+    config: Path
+    port: int  # STARTTLS
+    direct: int
+    plain: int
+    http: int
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.config, self.port))
+
+
 @pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
-    """Our server as a subprocess: (config path, c2s port); its pidfile lets the run read its memory."""
+def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ours]:
+    """Our server as a subprocess (its pidfile lets the run read its memory) with three c2s listeners."""
     directory = tmp_path_factory.mktemp("load-ours")
-    port = free_port()
-    config = write_config(directory, port)
+    found = Ours(directory / "tigase.toml", free_port(), free_port(), free_port(), free_port())
+    config = write_config(directory, found.port, found.direct, found.plain, found.http)
+    port = found.port
     created = runner.invoke(main.app, ["--config", str(config), "db", "init"])
     assert created.exit_code == 0, created.output
     log = directory / "server.log"
@@ -67,7 +100,7 @@ def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]
         )  # fmt: skip
     try:
         wait_for_port(port, process, log, 30)
-        yield config, port
+        yield found
     finally:
         stop(process)
 
@@ -146,6 +179,40 @@ def test_fanout_without_the_service_is_reported_not_supported(ours, tmp_path, ki
     (result,) = load_run(config, *ours_args(port), "-s", kind, "--sessions", "3", *SHORT, tmp_path=tmp_path)
     assert result.status == "not-supported" and "disco" in result.note
     assert "not-supported" in (tmp_path / "run.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("listener", "tls", "mechanism"), [("direct", "direct", "PLAIN"), ("plain", "plain", "SCRAM-SHA-1")]
+)
+def test_transports_and_mechanisms(ours, tmp_path, listener, tls, mechanism):
+    args = ["--host", "127.0.0.1", "--port", str(getattr(ours, listener)), "--domain", "localhost",
+            "--create-accounts", "--tls", tls, "--mechanism", mechanism]  # fmt: skip
+    (result,) = load_run(ours.config, *args, "-s", "login-storm", "--sessions", "3", *SHORT, tmp_path=tmp_path)
+    assert result.sessions_ok == 3 and result.target["tls"] == tls and result.target["mechanism"] == mechanism
+
+
+def test_idle_memory_from_the_metrics_endpoint(ours, tmp_path):
+    target = LoadTarget("127.0.0.1", ours.port, "localhost", account_pattern="metrics{n}")
+    url = f"sqlite+aiosqlite:///{ours.config.parent / 'tigase.db'}"
+    assert asyncio.run(accounts.create_in_storage(url, target, 4)) in (0, 4)
+    args = ["--host", "127.0.0.1", "--port", str(ours.port), "--domain", "localhost", "--account-pattern",
+            "metrics{n}", "--metrics-url", f"http://127.0.0.1:{ours.http}/metrics"]  # fmt: skip
+    (result,) = load_run(None, *args, "-s", "idle", "--sessions", "4", *SHORT, tmp_path=tmp_path)
+    assert result.memory and {m.source for m in result.memory} == {"metrics"}
+    assert result.baseline_rss_kib and result.baseline_rss_kib > 1000
+
+
+def test_mix_file_runs_each_phase(ours, tmp_path):
+    mix = tmp_path / "mix.toml"
+    mix.write_text(
+        'name = "evening"\n[defaults]\nduration = 1\nwarmup = 0.3\n'
+        '[[phase]]\nname = "logins"\nkind = "login-storm"\nsessions = 4\n'
+        '[[phase]]\nname = "chat"\nkind = "one-to-one"\npairs = 2\nrate = 5\nmessage_size = 64\n'
+    )
+    found = load_run(ours.config, *ours_args(ours.port), "--mix", str(mix), "--workers", "1", tmp_path=tmp_path)
+    assert [r.name for r in found] == ["logins", "chat"]
+    assert found[1].scenario["message_size"] == 64 and found[1].delivered > 0
+    assert "Load test: evening" in (tmp_path / "run.html").read_text()
 
 
 @pytest.fixture(scope="module")

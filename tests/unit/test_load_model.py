@@ -121,3 +121,12 @@ def test_scram_rejects_a_forged_server_signature() -> None:
     client.final("r=abcdef,s=QSXCR+Q6sek8bf92,i=16")
     with pytest.raises(sasl.SaslError):
         client.verify("v=AAAA")
+
+
+def test_memory_is_read_from_prometheus_text() -> None:
+    from tigase_py.compat_tests.load import memory
+
+    text = "# HELP x\ntigasepy_c2s_connections 3\ntigasepy_process_rss_bytes 10485760\n"
+    assert memory.parse_metrics_rss_kib(text) == 10240
+    assert memory.parse_metrics_rss_kib('process_resident_memory_bytes{job="p"} 2.048e+06\n') == 2000
+    assert memory.parse_metrics_rss_kib("up 1\n") is None
