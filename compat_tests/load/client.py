@@ -100,7 +100,7 @@ class Session:
         self.on_body: Callable[[int], None] | None = None  # called with each delivered body's count
         self.on_chunk: Callable[[Session, bytes], None] | None = None  # every received chunk (setup steps)
         self.waiters: list[_Waiter] = []
-        self.approvals = 0  # presence subscriptions approved by contacts (presence-storm setup)
+        self.approved: set[str] = set()  # contacts that approved our subscription (presence-storm setup)
         self.stamp_tag = (b"<body>", b"</body>")  # the element whose text starts with the send time
 
     # -- login ------------------------------------------------------------------------------------------

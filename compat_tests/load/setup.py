@@ -91,30 +91,45 @@ async def _bounded(coroutines: list[Any]) -> list[str]:
 
 # -- presence-storm: user n asks the next `contacts` users for a subscription; everyone approves -------
 def _approver(session: Session, data: bytes) -> None:
-    """Answer every subscription request with ``subscribed``; count the approvals received."""
-    for quote in (b"'", b'"'):
-        pos = 0
-        marker = b"type=" + quote + b"subscribe" + quote
-        while (i := data.find(marker, pos)) >= 0:
-            pos = i + len(marker)
-            start = data.rfind(b"<presence", 0, i)
-            end = data.find(b">", i)
-            tag = data[start:end]
-            found = _FROM_ATTR.search(tag)
-            if start >= 0 and found:
-                bare = found.group(1).decode().partition("/")[0]
-                session.send(f"<presence to='{bare}' type='subscribed'/>".encode())
-        session.approvals += data.count(b"type=" + quote + b"subscribed" + quote)
+    """Answer every subscription request with ``subscribed``; note the contacts that approved ours.
+
+    An approval shows as ``<presence type='subscribed'/>`` from the contact, as a roster push with
+    ``subscription='to'|'both'``, or as the contact's available presence (servers differ in which of
+    these reach the client).
+    """
+    own = session.jid.partition("/")[0]
+    for tag in _PRESENCE_TAG.findall(data):
+        kind = _TYPE_ATTR.search(tag)
+        sender = _FROM_ATTR.search(tag)
+        if sender is None:
+            continue
+        bare = sender.group(1).decode().partition("/")[0]
+        if kind is None:
+            if bare != own:  # a contact's available presence reaches us only once it approved
+                session.approved.add(bare)
+        elif kind.group(1) == b"subscribe":
+            session.send(f"<presence to='{bare}' type='subscribed'/>".encode())
+        elif kind.group(1) == b"subscribed":
+            session.approved.add(bare)
+    for tag in _ITEM_TAG.findall(data):
+        if _SUBSCRIBED_TO.search(tag) and (jid := _JID_ATTR.search(tag)) is not None:
+            session.approved.add(jid.group(1).decode())
 
 
-_FROM_ATTR = re.compile(rb"""from=['"]([^'"]+)['"]""")
+_PRESENCE_TAG = re.compile(rb"<presence\b[^>]*>")
+_ITEM_TAG = re.compile(rb"<item\b[^>]*>")
+_TYPE_ATTR = re.compile(rb"""\btype=['"]([a-z]+)['"]""")
+_FROM_ATTR = re.compile(rb"""\bfrom=['"]([^'"]+)['"]""")
+_SUBSCRIBED_TO = re.compile(rb"""\bsubscription=['"](to|both)['"]""")
 
 
 async def _presence_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
     contacts: dict[int, list[str]] = {int(k): v for k, v in plan.get("contacts", {}).items()}
     if step == 0:
+        # Fetching the roster makes the session "interested" (RFC 6121 §2.1.6): it gets roster pushes.
         for session in sessions.values():
             session.on_chunk = _approver
+            session.send(f"<iq type='get' id='{next_id('roster')}'><query xmlns='jabber:iq:roster'/></iq>".encode())
             session.send(b"<presence/>")
         return
     if step == 1:
@@ -124,7 +139,10 @@ async def _presence_step(sessions: dict[int, Session], plan: dict[str, Any], ste
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STEP_TIMEOUT
         while loop.time() < deadline:
-            if all(s.approvals >= len(contacts.get(n, [])) for n, s in sessions.items()):
+            if all(
+                len(s.approved.intersection(contacts.get(n, []))) >= len(contacts.get(n, []))
+                for n, s in sessions.items()
+            ):
                 break
             await asyncio.sleep(0.05)
         for session in sessions.values():
