@@ -97,6 +97,7 @@ class Session:
         self.buffer = b""
         self.jid = ""
         self.closed: str | None = None
+        self.closing = False  # we ended the stream ourselves
         self.on_body: Callable[[int], None] | None = None  # called with each delivered body's count
         self.on_chunk: Callable[[Session, bytes], None] | None = None  # every received chunk (setup steps)
         self.waiters: list[_Waiter] = []
@@ -282,14 +283,18 @@ class Session:
             self.closed = repr(exc)
         if self.closed is None:
             self.closed = "connection closed by the server"
+        if not self.closing:
+            counters.error(f"{self.jid}: lost: {self.closed}")
 
     # -- teardown ---------------------------------------------------------------------------------------
     def abort(self) -> None:
+        self.closing = True
         transport = self.writer.transport
         if transport is not None:
             transport.abort()
 
     async def close(self) -> None:
+        self.closing = True
         try:
             self.writer.write(b"</stream:stream>")
             self.writer.close()

@@ -209,7 +209,10 @@ async def _serve(conn: Connection, target: LoadTarget) -> None:
 def worker_main(conn: Connection, target: LoadTarget) -> None:
     """Process entry point: raise the open-files limit, then serve commands on uvloop if available."""
     import resource
+    import signal
 
+    # Ctrl-C reaches the whole process group: the coordinator stops the workers, they must not die first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
