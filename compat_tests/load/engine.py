@@ -290,6 +290,15 @@ def _measured(replies: list[dict[str, Any]], scenario: Scenario) -> float:
     return min(float(r.get("measured_s", scenario.duration)) for r in replies)
 
 
+async def run_scenario_async(
+    target: LoadTarget, scenario: Scenario, *, workers: int = 1, progress: Progress | None = None
+) -> LoadResult:
+    """:func:`run_scenario` from inside an event loop (it runs in a thread; ``progress`` is called there)."""
+    import asyncio
+
+    return await asyncio.to_thread(run_scenario, target, scenario, workers=workers, progress=progress)
+
+
 def run_mix(
     target: LoadTarget, mix: Mix | Sequence[Scenario], *, workers: int = 1, progress: Progress | None = None
 ) -> list[LoadResult]:

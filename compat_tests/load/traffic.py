@@ -131,17 +131,33 @@ def _write(sender: Sender, counters: Counters, size: int, n: int) -> None:
         counters.measured_sent += n
 
 
+def due_ranges(before: float, now: float, count: int) -> list[range]:
+    """Which of ``count`` senders (sender i has offset i/count) may owe a message as the number of
+    periods elapsed goes from ``before`` to ``now``: sender i sends when ``now + i/count`` passes an
+    integer. Only those are visited, so many slow senders cost little; the ranges are widened by one
+    on each side against rounding (a visited sender that owes nothing sends nothing)."""
+    if now - before >= 1.0:
+        return [range(count)]
+    low, high = (-now) % 1.0, (-before) % 1.0
+    first, last = max(0, int(low * count) - 1), min(count, int(high * count) + 2)
+    if low <= high:
+        return [range(first, last)]
+    return [range(first, count), range(0, last)]
+
+
 async def paced(senders: list[Sender], counters: Counters, size: int, rate: float, stop: asyncio.Event) -> None:
     """Open loop: each sender sends ``rate`` per second, whatever the server answers."""
     begin = time.monotonic()
+    before = 0.0
     while not stop.is_set():
-        elapsed = time.monotonic() - begin
-        for sender in senders:
-            if sender.session.closed is not None:
-                continue
-            due = int(rate * elapsed + sender.offset) - sender.sent
-            if due > 0:
-                _write(sender, counters, size, due)
+        periods = rate * (time.monotonic() - begin)
+        for indices in due_ranges(before, periods, len(senders)):
+            for i in indices:
+                sender = senders[i]
+                due = int(periods + sender.offset) - sender.sent
+                if due > 0 and sender.session.closed is None:
+                    _write(sender, counters, size, due)
+        before = periods
         await asyncio.sleep(STEP)
 
 

@@ -243,3 +243,18 @@ def test_prosody_muc_fanout_copies_each_message_to_every_occupant(prosody, tmp_p
     assert result.status == "ok"
     # Two rooms of three occupants: each groupchat message comes back to all three.
     assert result.sent > 0 and result.delivered >= 2.7 * result.sent
+
+
+async def test_run_scenario_async_against_an_in_process_server(tmp_path):
+    from tests.xmpp_harness import running_server
+    from tigase_py.compat_tests.load import Scenario, run_scenario_async
+
+    async with running_server(tmp_path) as server:
+        for n in range(4):
+            await server.add_user(f"load{n}@localhost", "load-secret")
+        target = LoadTarget("127.0.0.1", server.starttls_port, "localhost")
+        scenario = Scenario("chat", "one-to-one", pairs=2, rate=10, duration=1.0, warmup=0.3)
+        seconds: list[results.SecondSample] = []
+        result = await run_scenario_async(target, scenario, progress=seconds.append)
+    assert result.sessions_ok == 4 and result.delivered > 0
+    assert [s.t for s in seconds] == list(range(len(seconds))) and seconds[-1].t >= 1
