@@ -9,7 +9,8 @@ writes every result to ``bench/results/peers-latest.json`` (not committed).
 Figures:
 
 * delivered msgs/s: ``one-to-one`` closed loop (``--pairs``, ``--window`` in flight per sender);
-* p99 latency at a fixed load: ``one-to-one`` open loop at ``--fixed-rate`` msgs/s in total;
+* p99 latency at a fixed load: ``one-to-one`` open loop at ``--fixed-rate`` msgs/s in total, by default
+  half of what the slower server delivered in the throughput row of the same run (both keep up);
 * logins/s: ``login-storm`` of ``--logins`` sessions, ``--concurrency`` in flight;
 * KiB per idle authenticated session: ``idle`` with ``--sessions`` sessions held ``--hold`` seconds,
   (server VmRSS − VmRSS before the logins) / sessions, after a small warm-up login storm.
@@ -24,6 +25,7 @@ import datetime
 import json
 import math
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -42,6 +44,8 @@ from tigase_py.compat_tests.load.results import LoadResult  # noqa: E402
 from tigase_py.compat_tests.load.scenario import LoadTarget, Scenario  # noqa: E402
 
 SERVERS = ("tigase-py", "prosody")
+FALLBACK_RATE = 2000  # msgs/s for the p99 row when there is no throughput row to derive it from
+AUTO_SHARE = 0.5  # the p99 row runs at this share of the slower server's throughput
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -62,10 +66,12 @@ class Metric:
 
 
 def kib_per_session(result: LoadResult) -> float:
-    """The last memory sample taken while every idle session was still online (not during the close)."""
+    """The median over the seconds every idle session was online; the last such second is left out,
+    as the close may already have started in it (RSS grows while sessions are torn down)."""
     peak = max((m.sessions for m in result.memory), default=0)
-    held = [m for m in result.memory if m.sessions == peak and peak > 0]
-    return float(held[-1].kib_per_session) if held else math.nan
+    held = [float(m.kib_per_session) for m in result.memory if m.sessions == peak and peak > 0]
+    held = held[:-1] if len(held) > 1 else held
+    return statistics.median(held) if held else math.nan
 
 
 def metrics(args: argparse.Namespace) -> list[Metric]:
@@ -83,11 +89,25 @@ def metrics(args: argparse.Namespace) -> list[Metric]:
                Scenario(name="logins", kind="login-storm", sessions=args.logins, login_concurrency=args.concurrency,
                         duration=120),
                lambda r: r.summary()["logins_per_s"], ">= 1.0x", True, 1.0),
-        Metric("p99", f"p99 latency ms at {args.fixed_rate:,} msgs/s",
-               Scenario(name="fixed-load", kind="one-to-one", pairs=pairs, rate_mode="total", rate=args.fixed_rate,
-                        warmup=warmup, duration=duration),
-               lambda r: r.summary()["p99_ms"], "<= 1.0x", False, 1.0),
+        fixed_load(args, args.fixed_rate or FALLBACK_RATE),
     ]  # fmt: skip
+
+
+def fixed_load(args: argparse.Namespace, rate: int) -> Metric:
+    scenario = Scenario(name="fixed-load", kind="one-to-one", pairs=args.pairs, rate_mode="total", rate=rate,
+                        warmup=args.warmup, duration=args.duration)  # fmt: skip
+    return Metric("p99", f"p99 latency ms at {rate:,} msgs/s", scenario, lambda r: r.summary()["p99_ms"],
+                  "<= 1.0x", False, 1.0)  # fmt: skip
+
+
+def auto_rate(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int:
+    """``--fixed-rate``, or half of the slower server's delivered msgs/s from this run's throughput row."""
+    if args.fixed_rate:
+        return int(args.fixed_rate)
+    found = [min(r["tigase-py"], r["prosody"]) for r in rows if r["key"] == "throughput"]
+    if not found or not math.isfinite(found[0]):
+        return FALLBACK_RATE
+    return max(10, int(found[0] * AUTO_SHARE / 100) * 100)
 
 
 def measure(server: str, metric: Metric, templates: Templates, workers: int) -> LoadResult:
@@ -138,6 +158,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="peers-accounts-") as tmp:
         templates = Templates(Path(tmp), count)
         for index, metric in enumerate(chosen):
+            if metric.key == "p99":
+                metric = fixed_load(args, auto_rate(args, rows))
             order = SERVERS if index % 2 == 0 else tuple(reversed(SERVERS))
             values: dict[str, list[float]] = {s: [] for s in SERVERS}
             for _ in range(args.rounds):
@@ -163,7 +185,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="tigase-py against Prosody: one table of ratios")
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--fixed-rate", type=int, default=5000, help="total msgs/s for the p99 row")
+    parser.add_argument(
+        "--fixed-rate",
+        type=int,
+        default=0,
+        help="total msgs/s for the p99 row (default: half the slower server's throughput)",
+    )
     parser.add_argument("--sessions", type=int, default=1000, help="idle sessions for the memory row")
     parser.add_argument("--hold", type=float, default=12.0, help="seconds the idle sessions stay")
     parser.add_argument("--logins", type=int, default=500)
