@@ -15,7 +15,9 @@ Figures:
 * KiB per idle authenticated session: ``idle`` with ``--sessions`` sessions held ``--hold`` seconds,
   (server VmRSS − VmRSS before the logins) / sessions, after a small warm-up login storm.
 
-ejabberd is not measured here: its column shows "–".
+With ``--ejabberd`` (the default when Debian's ejabberd is installed) a third column shows ejabberd
+23.01 under the same load (``bench/peers_ejabberd.py``); the ratio and the targets stay tigase-py /
+Prosody. ejabberd's accounts have a salt each, so its login figure includes the generator's PBKDF2.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def auto_rate(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int:
 
 def measure(server: str, metric: Metric, templates: Templates, workers: int) -> LoadResult:
     """One fresh ``server`` process, the metric's scenario (after a warm-up storm for memory), stopped."""
-    with running(server, templates) as instance:
+    with running(server, templates, metric.scenario.session_count) as instance:
         target = LoadTarget(host="127.0.0.1", port=instance.port, domain=DOMAIN, tls="starttls",
                             mechanism="SCRAM-SHA-1", account_pattern=PATTERN, password=PASSWORD,
                             server_pid=instance.pid, name=server)  # fmt: skip
@@ -139,7 +141,7 @@ def fmt(value: float) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     head = ["metric", "tigase-py", "prosody", "ejabberd", "ratio", "target", "met?"]
     body = [
-        [r["label"], fmt(r["tigase-py"]), fmt(r["prosody"]), "–",
+        [r["label"], fmt(r["tigase-py"]), fmt(r["prosody"]), fmt(r.get("ejabberd", math.nan)),
          "–" if math.isnan(r["ratio"]) else f"{r['ratio']:.2f}x", r["target"],
          {True: "yes", False: "no", None: "–"}[r["met"]]]
         for r in rows
@@ -160,8 +162,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for index, metric in enumerate(chosen):
             if metric.key == "p99":
                 metric = fixed_load(args, auto_rate(args, rows))
-            order = SERVERS if index % 2 == 0 else tuple(reversed(SERVERS))
-            values: dict[str, list[float]] = {s: [] for s in SERVERS}
+            servers = (*SERVERS, "ejabberd") if args.ejabberd else SERVERS
+            order = servers if index % 2 == 0 else tuple(reversed(servers))
+            values: dict[str, list[float]] = {s: [] for s in servers}
             for _ in range(args.rounds):
                 for server in order:
                     print(f"  {metric.key}: {server} ...", file=sys.stderr, flush=True)
@@ -173,10 +176,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                               f"{result.error_messages[:2]}", file=sys.stderr)  # fmt: skip
                 order = tuple(reversed(order))
             best = max if metric.higher_is_better else min
-            ours, theirs = best(values["tigase-py"]), best(values["prosody"])
-            r = ratio(ours, theirs)
-            rows.append({"key": metric.key, "label": metric.label, "tigase-py": ours, "prosody": theirs,
-                         "ratio": r, "target": metric.target, "met": metric.met(r), "all": values})  # fmt: skip
+            figures = {server: best(found) for server, found in values.items()}
+            r = ratio(figures["tigase-py"], figures["prosody"])
+            rows.append({"key": metric.key, "label": metric.label, **figures, "ratio": r, "target": metric.target,
+                         "met": metric.met(r), "all": values})  # fmt: skip
     return {"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "host": platform.node(),
             "args": vars(args), "rows": rows, "results": raw}  # fmt: skip
 
@@ -200,6 +203,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="measurements per server and metric (best kept)")
     parser.add_argument("--only", nargs="*", choices=["throughput", "idle_kib", "logins", "p99"])
+    parser.add_argument(
+        "--ejabberd",
+        action=argparse.BooleanOptionalAction,
+        default=Path("/usr/sbin/ejabberdctl").exists(),
+        help="also measure Debian's ejabberd",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS / "peers-latest.json")
     return parser.parse_args(argv)
 

@@ -181,8 +181,15 @@ class Templates:
 
 
 @contextlib.contextmanager
-def running(name: str, templates: Templates, timeout: float = 30.0) -> Iterator[Running]:
-    """A fresh ``name`` ("tigase-py" or "prosody") process with the template accounts; stopped on exit."""
+def running(name: str, templates: Templates, accounts: int, timeout: float = 30.0) -> Iterator[Running]:
+    """A fresh ``name`` ("tigase-py", "prosody" or "ejabberd") with at least ``accounts`` accounts; stopped on exit."""
+    if name == "ejabberd":
+        from bench import peers_ejabberd
+
+        names = [PATTERN.format(n=n) for n in range(accounts)]
+        with peers_ejabberd.running(names, PASSWORD) as (port, pid):
+            yield Running(name, port, pid, Path(tempfile.gettempdir()))
+        return
     with tempfile.TemporaryDirectory(prefix=f"peers-{name}-") as tmp:
         directory = Path(tmp)
         self_signed(DOMAIN, directory / "certs")

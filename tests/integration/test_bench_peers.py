@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import peers
+from bench import peers, peers_ejabberd
+from tigase_py.compat_tests.load.engine import run_scenario
+from tigase_py.compat_tests.load.scenario import LoadTarget, Scenario
 
 pytestmark = [
     pytest.mark.slow,
@@ -21,7 +23,7 @@ pytestmark = [
 def test_peers_measures_both_servers_and_prints_ratios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "peers.json"
     argv = ["--pairs", "2", "--sessions", "12", "--logins", "12", "--hold", "2", "--duration", "2", "--warmup", "1",
-            "--fixed-rate", "100", "--workers", "1", "--json", str(out)]  # fmt: skip
+            "--fixed-rate", "100", "--workers", "1", "--no-ejabberd", "--json", str(out)]  # fmt: skip
     assert peers.main(argv) == 0
     report = json.loads(out.read_text())
     rows = {row["key"]: row for row in report["rows"]}
@@ -45,3 +47,13 @@ def test_peers_measures_both_servers_and_prints_ratios(tmp_path: Path, capsys: p
     assert printed.splitlines()[0].split(" | ")[0].strip() == "metric"
     assert "KiB per idle authenticated session" in printed
 
+
+@pytest.mark.skipif(not Path("/usr/sbin/ejabberdctl").exists(), reason="ejabberd is installed by scripts/test")
+def test_peers_ejabberd_registers_accounts_that_log_in_with_scram_sha1() -> None:
+    with peers_ejabberd.running(["load0", "load1", "load2"], "peers-secret") as (port, pid):
+        assert b"beam" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        target = LoadTarget(host="127.0.0.1", port=port, domain="localhost", mechanism="SCRAM-SHA-1",
+                            password="peers-secret", server_pid=pid)  # fmt: skip
+        result = run_scenario(target, Scenario(name="l", kind="login-storm", sessions=3), workers=1)
+    assert (result.sessions_ok, result.sessions_failed) == (3, 0)
+    assert not Path(f"/proc/{pid}").exists()
