@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tigase_py.compat_tests.load import tsung_xml
+from tigase_py.compat_tests.load.engine import check_reachable
 from tigase_py.compat_tests.load.results import Latency, LoadResult, MemorySample, SecondSample
 from tigase_py.compat_tests.load.scenario import LoadTarget, Scenario
 from tigase_py.compat_tests.load.tsung_log import DELIVERY_NOTE, Dump, find_log_dir, parse_latencies, parse_log
@@ -61,7 +62,8 @@ def run_with_tsung(
     """Run ``scenario`` against ``target`` with Tsung; keep its files under ``out_dir``; return the import.
 
     A scenario Tsung cannot express gives a result with ``status="not-supported"`` and the reason.
-    Raises :class:`TsungError` when Tsung is missing or ends without statistics.
+    Raises ``engine.Unreachable`` when nothing listens at the target, :class:`TsungError` when Tsung
+    is missing, overruns its time bound or ends without statistics.
     """
     started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     base = LoadResult(
@@ -72,6 +74,7 @@ def run_with_tsung(
     if reason is not None:
         base.status, base.note = "not-supported", reason
         return base
+    check_reachable(target)  # engine.Unreachable, as with our own generator
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     accounts = out_dir / "accounts.csv"

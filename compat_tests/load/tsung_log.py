@@ -12,7 +12,8 @@ A ``tsung.log`` block looks like::
 Sample lines count events in the interval (``count``); counter lines give the interval's change and
 the running total. ``xmpp_msg_latency`` is recorded by the receiving session when a stamped message
 arrives; Tsung records one per received read, so when several messages arrive in one read the count
-is lower than the messages delivered (see :data:`DELIVERY_NOTE`).
+is lower than the messages delivered, and an error bounce that echoes the body counts as well (see
+:data:`DELIVERY_NOTE`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 DELIVERY_NOTE = (
     "delivered counts Tsung's xmpp_msg_latency samples: one per stamped message seen, at most one per "
-    "TCP read, so it is a lower bound when messages arrive back to back"
+    "TCP read (a lower bound when messages arrive back to back); an error bounce carries the stamp too"
 )
 _DUMP = re.compile(r"^# stats: dump at (\d+)")
 _STAT = re.compile(r"^stats: (\{[^}]*\}|\S+) (.*)$")

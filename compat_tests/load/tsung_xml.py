@@ -79,9 +79,16 @@ def arrival_seconds(scenario: Scenario) -> float:
     return max(1.0, scenario.ramp_up)
 
 
+def arrival_window(scenario: Scenario) -> float:
+    """The arrival phase as written: Tsung's arrivals are random (Poisson), so a phase of exactly
+    ``ramp_up`` seconds often starts fewer users than asked; a longer phase at the same rate, capped by
+    ``maxnumber``, starts them all (and ends once they have started)."""
+    return 3 * arrival_seconds(scenario) + 5
+
+
 def planned_seconds(scenario: Scenario) -> float:
-    """How long the run should take when the server keeps up (without Tsung's start-up)."""
-    ramp = arrival_seconds(scenario)
+    """An upper bound of how long the run takes when the server keeps up (without Tsung's start-up)."""
+    ramp = arrival_window(scenario)
     if scenario.kind == "login-storm":
         return ramp + scenario.warmup
     if scenario.kind == "idle":
@@ -225,7 +232,7 @@ def scenario_xml(target: LoadTarget, scenario: Scenario, accounts_file: Path) ->
         f'<clients><client host="localhost" use_controller_vm="true" maxusers="{users}"/></clients>',
         f'<servers><server host={quoteattr(target.host)} port="{target.port}" type="{server_type}"/></servers>',
         f'<load duration="{bound}" unit="second">',
-        f'<arrivalphase phase="1" duration="{_num(ramp)}" unit="second">',
+        f'<arrivalphase phase="1" duration="{_num(arrival_window(scenario))}" unit="second">',
         f'<users maxnumber="{users}" arrivalrate="{_num(users / ramp)}" unit="second"/>',
         "</arrivalphase>",
         "</load>",

@@ -57,6 +57,8 @@ def test_one_to_one_paces_each_sender_and_bounds_the_run() -> None:
     assert '<for from="1" to="50" var="i">' in text
     assert '<thinktime value="0.1" random="false"/>' in text
     assert '<users maxnumber="10" arrivalrate="10" unit="second"/>' in text
+    # Arrivals are random: the phase outlasts the ramp so that all 10 start (maxnumber ends it).
+    assert '<arrivalphase phase="1" duration="8" unit="second">' in text
     assert 'stamped="true"' in text and 'destination="online"' in text
     assert '<jabber type="starttls" ack="bidi_ack"/>' in text
     assert 'value="example.org"' in text
