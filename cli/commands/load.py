@@ -154,6 +154,8 @@ def show(results: list[Any]) -> None:
             console.info(f"{r.name}: generator CPU {cpu}% with {workers} worker(s) (100% = one core)")
         if r.status != "ok":
             console.warning(f"{r.name}: {r.status}: {r.note}")
+        elif r.note:
+            console.warning(f"{r.name}: {r.note}")
         for message in r.error_messages[:3]:
             console.warning(f"{r.name}: {message}")
 

@@ -98,6 +98,7 @@ class Session:
         self.jid = ""
         self.closed: str | None = None
         self.closing = False  # we ended the stream ourselves
+        self.last_received = 0  # monotonic ns of the last bytes read (setup waits for quiet)
         self.on_body: Callable[[int], None] | None = None  # called with each delivered body's count
         self.on_chunk: Callable[[Session, bytes], None] | None = None  # every received chunk (setup steps)
         self.waiters: list[_Waiter] = []
@@ -237,6 +238,7 @@ class Session:
                 if not data:
                     break
                 now = clock()
+                self.last_received = now
                 buf = tail + data if tail else data
                 start, end = counters.window
                 counting = start <= now < end

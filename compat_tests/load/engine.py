@@ -66,6 +66,7 @@ class Series:
         self.emitted = -1
         self.memory: list[MemorySample] = []
         self.histograms: dict[int, dict[int, int]] = {}
+        self.measured_total = 0
 
     def add(self, worker: int, tick: dict[str, Any]) -> None:
         t = int(tick["t"])
@@ -77,10 +78,12 @@ class Series:
         for index, count in tick.get("histogram", []):
             merged[index] = merged.get(index, 0) + count
         self.latest[worker] = max(self.latest[worker], t)
+        self.measured_total += int(tick.get("measured", 0))
         self.flush(min(self.latest) - 1)
 
-    def delivered(self) -> int:
-        return sum(s.delivered for s in self.samples.values())
+    def measured(self) -> int:
+        """Deliveries inside the measured window so far (what ``max_count`` bounds)."""
+        return self.measured_total
 
     def flush(self, upto: int) -> None:
         level = {w: 0 for w in range(self.workers)}
@@ -249,7 +252,11 @@ def _traffic(pool: Pool, target: LoadTarget, scenario: Scenario, result: LoadRes
             return
     plan = plans.build(scenario, target, service, secrets.token_hex(3))
     for step in range(SETUP_STEPS.get(scenario.kind, 0)):
-        refused = [r for reply in pool.call_all("prepare", scenario, plan, step) for r in reply["refused"]]
+        replies = pool.call_all("prepare", scenario, plan, step)
+        refused = [r for reply in replies for r in reply["refused"]]
+        expected, confirmed = sum(r["expected"] for r in replies), sum(r["confirmed"] for r in replies)
+        if confirmed < expected:
+            result.note = f"only {confirmed} of {expected} roster subscriptions were confirmed before the traffic"
         if refused:
             result.status = "not-supported"
             what = "room" if scenario.kind == "muc-fanout" else "node"
@@ -257,10 +264,10 @@ def _traffic(pool: Pool, target: LoadTarget, scenario: Scenario, result: LoadRes
             return
     series = pool.series
     assert series is not None
-    before = series.delivered()
+    before = series.measured()
 
     def enough() -> bool:
-        return scenario.max_count > 0 and series.delivered() - before >= scenario.max_count
+        return scenario.max_count > 0 and series.measured() - before >= scenario.max_count
 
     replies = pool.call_each([("run", scenario, plan)] * len(pool.pipes), stop_when=enough)
     result.sent = sum(r["sent"] for r in replies)

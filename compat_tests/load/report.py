@@ -75,9 +75,13 @@ def _charts(result: LoadResult) -> list[str]:
         bars = [(f"≤{figure(LATENCY_BUCKETS_MS[i], 2)}", float(histogram[i])) for i in range(first, last + 1)]
         charts.append(svg.bar_chart("Latency histogram", "ms (bucket upper bound)", "messages", bars))
     memory = [m for m in result.memory if math.isfinite(m.kib_per_session)]
-    if memory:
+    if memory and result.kind == "idle":
         charts.append(svg.line_chart("Server memory per session", "seconds", "KiB", [
             ("KiB/session", [(m.t, m.kib_per_session) for m in memory]),
+        ]))  # fmt: skip
+    elif result.memory:
+        charts.append(svg.line_chart("Server memory", "seconds", "MiB", [
+            ("RSS", [(m.t, m.rss_kib / 1024) for m in result.memory]),
         ]))  # fmt: skip
     return charts
 
@@ -89,6 +93,8 @@ def _section(result: LoadResult) -> str:
     if result.status != "ok":
         parts.append(f"<p class='note'><b>{escape(result.status)}</b>: {escape(result.note)}</p>")
         return "".join(parts)
+    if result.note:
+        parts.append(f"<p class='note'>{escape(result.note)}</p>")
     parts.append(_summary_table(result))
     cpu = result.generator.get("cpu_percent")
     if cpu is not None:

@@ -80,7 +80,7 @@ class MemorySample:
     t: float
     sessions: int
     rss_kib: int
-    kib_per_session: float = math.nan  # (rss - baseline) / sessions
+    kib_per_session: float = math.nan  # (rss - baseline) / sessions; baseline = RSS at the phase start
     source: str = "proc"  # "proc" or "metrics"
 
 
@@ -121,8 +121,10 @@ class LoadResult:
         """The headline figures, the ones ``load compare`` sets side by side."""
         rate = self.delivered / self.measured_s if self.measured_s > 0 else math.nan
         logins = self.sessions_ok / self.login_s if self.login_s > 0 else math.nan
+        # Per session only where sessions are all the server holds (idle); elsewhere traffic buffers
+        # and the previous phase's freed memory blur it.
         fullest = max(self.memory, key=lambda m: (m.sessions, m.t), default=None)
-        kib = fullest.kib_per_session if fullest is not None else math.nan
+        kib = fullest.kib_per_session if fullest is not None and self.kind == "idle" else math.nan
         return {
             "sessions": float(self.sessions_ok),
             "logins_per_s": logins,

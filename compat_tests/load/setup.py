@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from tigase_py.compat_tests.load.client import Session
@@ -19,6 +21,7 @@ NS_MUC = "http://jabber.org/protocol/muc"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
 SERVICE_IDENTITY = {NS_MUC: "conference", NS_PUBSUB: "pubsub"}
 STEP_TIMEOUT = 20.0
+SUBSCRIBE_LIMIT = 300.0  # presence-storm: give up waiting for roster approvals after this long
 CONCURRENCY = 32
 _ids = itertools.count(1)
 _JID_ATTR = re.compile(rb"""jid=['"]([^'"]+)['"]""")
@@ -55,15 +58,24 @@ async def find_service(session: Session, feature: str) -> str | None:
     return None
 
 
-async def prepare(sessions: dict[int, Session], scenario: Any, plan: dict[str, Any], step: int) -> list[str]:
-    """Run setup ``step``; the server's refusals (error replies), which make the phase "not supported"."""
+@dataclass
+class Outcome:
+    """What a setup step found: the server's refusals (error conditions) and what is still missing."""
+
+    refused: list[str] = field(default_factory=list)
+    expected: int = 0  # subscriptions asked for (presence-storm)
+    confirmed: int = 0  # ... and seen approved
+
+
+async def prepare(sessions: dict[int, Session], scenario: Any, plan: dict[str, Any], step: int) -> Outcome:
+    """Run setup ``step``; refusals make the phase "not supported"."""
     if scenario.kind == "presence-storm":
-        await _presence_step(sessions, plan, step)
-    elif scenario.kind == "muc-fanout":
-        return await _rooms_step(sessions, plan, step)
-    elif scenario.kind == "pubsub-fanout":
-        return await _nodes_step(sessions, plan, step)
-    return []
+        return await _presence_step(sessions, plan, step)
+    if scenario.kind == "muc-fanout":
+        return Outcome(refused=await _rooms_step(sessions, plan, step))
+    if scenario.kind == "pubsub-fanout":
+        return Outcome(refused=await _nodes_step(sessions, plan, step))
+    return Outcome()
 
 
 def refusal(reply: bytes) -> str | None:
@@ -123,30 +135,55 @@ _FROM_ATTR = re.compile(rb"""\bfrom=['"]([^'"]+)['"]""")
 _SUBSCRIBED_TO = re.compile(rb"""\bsubscription=['"](to|both)['"]""")
 
 
-async def _presence_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> None:
+async def _presence_step(sessions: dict[int, Session], plan: dict[str, Any], step: int) -> Outcome:
     contacts: dict[int, list[str]] = {int(k): v for k, v in plan.get("contacts", {}).items()}
     if step == 0:
-        # Fetching the roster makes the session "interested" (RFC 6121 §2.1.6): it gets roster pushes.
-        for session in sessions.values():
+        # Fetching the roster makes the session "interested" (RFC 6121 §2.1.6) so it gets roster pushes,
+        # and shows which contacts already approved us in an earlier run (no need to ask again).
+        async def interested(session: Session) -> bytes:
             session.on_chunk = _approver
-            session.send(f"<iq type='get' id='{next_id('roster')}'><query xmlns='jabber:iq:roster'/></iq>".encode())
+            stanza_id = next_id("roster")
+            reply = await request(session, f"<iq type='get' id='{stanza_id}'><query xmlns='jabber:iq:roster'/></iq>",
+                                  stanza_id)  # fmt: skip
             session.send(b"<presence/>")
-        return
-    if step == 1:
-        for n, session in sessions.items():
-            for jid in contacts.get(n, []):
+            return reply
+
+        await _bounded([interested(s) for s in sessions.values()])
+        return Outcome()
+    for n, session in sessions.items():
+        for jid in contacts.get(n, []):
+            if jid not in session.approved:
                 session.send(f"<presence to='{jid}' type='subscribe'/>".encode())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + STEP_TIMEOUT
-        while loop.time() < deadline:
-            if all(
-                len(s.approved.intersection(contacts.get(n, []))) >= len(contacts.get(n, []))
-                for n, s in sessions.items()
-            ):
-                break
-            await asyncio.sleep(0.05)
-        for session in sessions.values():
-            session.stamp_tag = (b"<status>", b"</status>")
+    expected = sum(len(contacts.get(n, [])) for n in sessions)
+
+    def confirmed() -> int:
+        return sum(len(s.approved.intersection(contacts.get(n, []))) for n, s in sessions.items())
+
+    # A server writes rosters at its own pace: wait while approvals keep coming, up to a hard bound.
+    loop = asyncio.get_running_loop()
+    start = last_change = loop.time()
+    last = -1
+    while (count := confirmed()) < expected and loop.time() - start < SUBSCRIBE_LIMIT:
+        if count != last:
+            last, last_change = count, loop.time()
+        elif loop.time() - last_change > STEP_TIMEOUT:
+            break
+        await asyncio.sleep(0.1)
+    await _quiet(sessions, loop)
+    for session in sessions.values():
+        session.stamp_tag = (b"<status>", b"</status>")
+    return Outcome(expected=expected, confirmed=confirmed())
+
+
+async def _quiet(sessions: dict[int, Session], loop: asyncio.AbstractEventLoop, calm: float = 0.5) -> None:
+    """Wait until no session received anything for ``calm`` seconds (the server finished the roster
+    and presence work of the setup), at most STEP_TIMEOUT; otherwise it would delay the measured traffic."""
+    deadline = loop.time() + STEP_TIMEOUT
+    while loop.time() < deadline:
+        latest = max((s.last_received for s in sessions.values()), default=0)
+        if time.monotonic_ns() - latest > calm * 1e9:
+            return
+        await asyncio.sleep(0.1)
 
 
 # -- muc-fanout: the first member of each room creates it (instant room), then the others join ----------

@@ -35,13 +35,13 @@ class Worker:
         self.counters = Counters()
         self.t0 = time.monotonic_ns()
         self.stop = asyncio.Event()
-        self._last = (0, 0, 0, 0)
+        self._last = (0, 0, 0, 0, 0)
         self._seen = 0  # latencies already reported in a tick
 
     # -- ticks ------------------------------------------------------------------------------------------
     def tick(self) -> None:
         c = self.counters
-        now = (c.sent, c.delivered, c.errors, c.logins)
+        now = (c.sent, c.delivered, c.errors, c.logins, c.measured_delivered)
         delta = [a - b for a, b in zip(now, self._last, strict=True)]
         self._last = now
         second = int((time.monotonic_ns() - self.t0) // 1_000_000_000)
@@ -56,6 +56,7 @@ class Worker:
             "delivered": delta[1],
             "errors": delta[2],
             "logins": delta[3],
+            "measured": delta[4],
         }
         self.conn.send(("tick", sample))
 
@@ -73,7 +74,7 @@ class Worker:
         """Start a phase: second 0 is at monotonic ``t0`` (shared by all workers); counters restart."""
         self.t0 = t0
         self.counters = Counters()
-        self._last = (0, 0, 0, 0)
+        self._last = (0, 0, 0, 0, 0)
         self._seen = 0  # latencies already reported in a tick
         self.stop = asyncio.Event()
         return {}
@@ -116,13 +117,13 @@ class Worker:
 
     async def prepare(self, scenario: Scenario, plan: dict[str, Any], step: int) -> dict[str, Any]:
         """Kind-specific setup (subscriptions, rooms, nodes); ``step`` orders cross-worker dependencies."""
-        refused = await setup.prepare(self.sessions, scenario, plan, step)
-        return {"refused": refused[:5]}
+        outcome = await setup.prepare(self.sessions, scenario, plan, step)
+        return {"refused": outcome.refused[:5], "expected": outcome.expected, "confirmed": outcome.confirmed}
 
     async def run(self, scenario: Scenario, plan: dict[str, Any]) -> dict[str, Any]:
         counters = self.counters
         counters.errors, counters.error_messages = 0, []
-        self._last = (counters.sent, counters.delivered, 0, counters.logins)
+        self._last = (counters.sent, counters.delivered, 0, counters.logins, counters.measured_delivered)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         measured = await traffic.run(self.sessions, counters, scenario, plan, self.stop)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
