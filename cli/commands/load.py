@@ -20,6 +20,7 @@ from tigase_py.cli import console, context, errors
 
 app = typer.Typer(no_args_is_help=True, help="Put load on any XMPP server and report throughput and latency.")
 SERVERS = ("prosody", "ejabberd")
+ENGINES = ("tigase-py", "tsung")
 PEER_MECHANISM = {"prosody": "SCRAM-SHA-1", "ejabberd": "SCRAM-SHA-1"}
 KINDS = ("login-storm", "idle", "one-to-one", "presence-storm", "muc-fanout", "pubsub-fanout")
 
@@ -106,11 +107,32 @@ def default_pid(target: Any) -> int | None:
         return None
 
 
-def run_phases(target: Any, phases: Any, workers: int) -> list[Any]:
+def run_one(target: Any, phase: Any, workers: int, engine_name: str, tsung_dir: Path | None, progress: Any) -> Any:
+    """One phase with our generator or with Tsung; engine errors become CLI errors."""
+    from tigase_py.compat_tests.load import engine
+
+    try:
+        if engine_name == "tsung":
+            import tempfile
+
+            from tigase_py.compat_tests.load import tsung
+
+            directory = tsung_dir or Path(tempfile.mkdtemp(prefix="tigase-py-tsung-"))
+            try:
+                return tsung.run_with_tsung(target, phase, directory / phase.name, progress=progress)
+            except tsung.TsungError as exc:
+                raise errors.CliError(str(exc).splitlines()[0]) from None
+        return engine.run_scenario(target, phase, workers=workers, progress=progress)
+    except engine.Unreachable as exc:
+        raise errors.Unreachable(str(exc)) from None
+    except engine.LoadError as exc:
+        raise errors.CliError(str(exc).splitlines()[0]) from None
+
+
+def run_phases(target: Any, phases: Any, workers: int, engine_name: str = "tigase-py",
+               tsung_dir: Path | None = None) -> list[Any]:  # fmt: skip
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from tigase_py.compat_tests.load import engine
 
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("{task.fields[now]}"),
@@ -127,12 +149,7 @@ def run_phases(target: Any, phases: Any, workers: int) -> list[Any]:
                     f"sessions {sample.sessions} · sent {sample.sent}/s · delivered {sample.delivered}/s"
                     f" · errors {sample.errors}"))  # fmt: skip
 
-            try:
-                done.append(engine.run_scenario(target, phase, workers=workers, progress=show))
-            except engine.Unreachable as exc:
-                raise errors.Unreachable(str(exc)) from None
-            except engine.LoadError as exc:
-                raise errors.CliError(str(exc).splitlines()[0]) from None
+            done.append(run_one(target, phase, workers, engine_name, tsung_dir, show))
             progress.update(task, completed=expected)
     return done
 
@@ -143,11 +160,12 @@ def show(results: list[Any]) -> None:
     rows = []
     for r in results:
         s = r.summary()
-        rows.append((r.name, r.kind, r.status, figure(s["sessions"]), figure(s["logins_per_s"]),
-                     figure(s["delivered_per_s"]), figure(s["p50_ms"], 2), figure(s["p95_ms"], 2),
-                     figure(s["p99_ms"], 2), figure(s["kib_per_session"]), figure(s["errors"])))  # fmt: skip
-    console.table(("phase", "kind", "status", "sessions", "logins/s", "delivered/s", "p50 ms", "p95 ms", "p99 ms",
-                   "KiB/session", "errors"), rows, title="Load results")  # fmt: skip
+        phase = r.name if r.name == r.kind else f"{r.name} ({r.kind})"
+        rows.append((phase, r.status, figure(s["sessions"]), figure(s["logins_per_s"]), figure(s["delivered_per_s"]),
+                     figure(s["p50_ms"], 2), figure(s["p95_ms"], 2), figure(s["p99_ms"], 2),
+                     figure(s["kib_per_session"]), figure(s["errors"])))  # fmt: skip
+    console.table(("phase", "status", "sessions", "logins/s", "msgs/s", "p50", "p95", "p99", "KiB/sess", "errors"),
+                  rows, title="Load results (msgs/s delivered, latency in ms)")  # fmt: skip
     for r in results:
         if r.generator.get("cpu_percent") is not None:
             cpu, workers = r.generator["cpu_percent"], r.generator["workers"]
@@ -190,6 +208,8 @@ def run(
     ramp_up: Annotated[float | None, typer.Option(help="Seconds to spread the logins over.")] = None,
     message_size: Annotated[int | None, typer.Option(help="Body bytes.")] = None,
     max_count: Annotated[int | None, typer.Option(help="Stop after this many deliveries (0 = no bound).")] = None,
+    engine_name: Annotated[str, typer.Option("--engine", help="tigase-py (our generator) | tsung.")] = "tigase-py",
+    tsung_dir: Annotated[Path | None, typer.Option(help="Keep Tsung's files here (default: a temp dir).")] = None,
     workers: Annotated[int, typer.Option(help="Generator processes (0 = one per core).", min=0)] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON results here.")] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None,
@@ -198,6 +218,8 @@ def run(
     """Run a scenario (or a mix of phases) and report sessions, msgs/s, latency and memory."""
     if server is not None and server not in SERVERS:
         raise errors.UsageError(f"--server must be one of {', '.join(SERVERS)}")
+    if engine_name not in ENGINES:
+        raise errors.UsageError(f"--engine must be one of {', '.join(ENGINES)}")
     overrides = {"sessions": sessions, "pairs": pairs, "contacts": contacts, "rooms": rooms, "rate": rate,
                  "rate_mode": rate_mode, "window": window, "duration": duration, "warmup": warmup,
                  "ramp_up": ramp_up, "message_size": message_size, "max_count": max_count}  # fmt: skip
@@ -218,7 +240,7 @@ def run(
         if target.server_pid is None and (pid := default_pid(target)) is not None:
             target = dataclasses.replace(target, server_pid=pid)
         provision(target, needed, create_accounts, register)
-        results = run_phases(target, phases.phases, workers or os.cpu_count() or 1)
+        results = run_phases(target, phases.phases, workers or os.cpu_count() or 1, engine_name, tsung_dir)
     write_outputs(results, output, html, phases.name)
     if as_json:
         from tigase_py.compat_tests.load.results import dumps

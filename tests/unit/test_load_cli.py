@@ -46,6 +46,7 @@ def one_line_error(result, code: int) -> str:
         (["--domain", "localhost", "--account-pattern", "bot"], "account_pattern"),
         (["--pairs", "2"], "--domain"),
         (["--server", "openfire"], "--server"),
+        (["--domain", "localhost", "--engine", "jmeter"], "--engine"),
     ],
 )
 def test_load_run_bad_argument_is_one_line_exit_2(args: list[str], words: str) -> None:
@@ -70,6 +71,13 @@ def test_load_run_unreachable_target_is_exit_3() -> None:
     line = one_line_error(
         cli("load", "run", "--host", "127.0.0.1", "--port", str(port), "--domain", "localhost", "--pairs", "1"), 3
     )
+    assert f"127.0.0.1:{port}" in line
+
+
+def test_load_run_tsung_engine_unreachable_target_is_exit_3(tmp_path: Path) -> None:
+    port = closed_port()
+    args = ["--engine", "tsung", "--tsung-dir", str(tmp_path), "--host", "127.0.0.1", "--port", str(port)]
+    line = one_line_error(cli("load", "run", *args, "--domain", "localhost", "--pairs", "1"), 3)
     assert f"127.0.0.1:{port}" in line
 
 
