@@ -65,8 +65,10 @@ class Scenario:
     loop, as fast as the server answers) and ``rate`` is ignored.
 
     Bounds: the measured part lasts ``duration`` seconds after ``warmup`` seconds (not counted), or
-    stops early once ``max_count`` messages were delivered (0 = no count bound). ``login-storm``
-    ends when all sessions logged in (or ``duration`` passed).
+    stops early once ``max_count`` messages were delivered (0 = no count bound; checked once a
+    second). ``login-storm`` ends when all sessions logged in (or ``duration`` passed); its latency
+    figures are login durations (connect, TLS, SASL, bind). ``window`` applies to ``one-to-one``;
+    the other kinds always pace their senders at ``rate``.
     """
 
     name: str

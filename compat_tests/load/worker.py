@@ -79,7 +79,8 @@ class Worker:
         self.stop = asyncio.Event()
         return {}
 
-    async def login(self, indices: list[int], concurrency: int, ramp_up: float) -> dict[str, Any]:
+    async def login(self, indices: list[int], concurrency: int, ramp_up: float, timed: bool = False) -> dict[str, Any]:
+        """Log ``indices`` in; with ``timed`` each login's duration (connect → bound) is a latency sample."""
         gate = asyncio.Semaphore(max(1, concurrency))
         counters = self.counters
         loop = asyncio.get_running_loop()
@@ -92,6 +93,7 @@ class Worker:
             async with gate:
                 if self.stop.is_set():
                     return
+                began = time.monotonic_ns()
                 try:
                     session = await asyncio.wait_for(
                         Session.login(self.target, self.target.username(n), "load", self.context), LOGIN_TIMEOUT
@@ -99,6 +101,8 @@ class Worker:
                 except Exception as exc:
                     counters.error(f"login {self.target.username(n)}: {exc!r}")
                     return
+                if timed:
+                    counters.latencies_ns.append(time.monotonic_ns() - began)
             self.sessions[n] = session
             counters.logins += 1
             self.readers.append(asyncio.create_task(session.read_loop(self.counters)))
@@ -106,7 +110,8 @@ class Worker:
         start = time.perf_counter()
         await asyncio.gather(*(one(i, n) for i, n in enumerate(indices)))
         return {"ok": counters.logins, "failed": len(indices) - counters.logins,
-                "elapsed": time.perf_counter() - start, "errors": counters.error_messages[:10]}  # fmt: skip
+                "elapsed": time.perf_counter() - start, "errors": counters.error_messages[:10],
+                "latencies_ms": [x / 1e6 for x in counters.latencies_ns[:MAX_SAMPLES]] if timed else []}  # fmt: skip
 
     async def probe(self, feature: str) -> dict[str, Any]:
         """The JID of a service offering ``feature`` (disco#items + disco#info), via any session."""

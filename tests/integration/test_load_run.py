@@ -127,6 +127,7 @@ def test_login_storm_logs_every_session_in(ours, tmp_path):
     (result,) = load_run(config, *ours_args(port), "-s", "login-storm", "--sessions", "8", *SHORT, tmp_path=tmp_path)
     assert result.status == "ok" and result.sessions_ok == 8 and result.sessions_failed == 0
     assert sum(s.logins for s in result.series) == 8
+    assert result.latency.count == 8 and 0 < result.latency.p50_ms <= result.latency.max_ms  # login durations
     assert result.summary()["logins_per_s"] > 0
 
 
