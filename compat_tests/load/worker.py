@@ -186,19 +186,29 @@ async def _serve(conn: Connection, target: LoadTarget) -> None:
             if command == "exit":
                 break
             current = asyncio.create_task(getattr(worker, command)(*args))
-            # Commands run one at a time, but "stop" must reach a running one.
+            # Commands run one at a time, but "stop" and "exit" must reach a running one.
+            exiting = False
             while not current.done():
                 getter = asyncio.ensure_future(commands.get())
                 done, _ = await asyncio.wait({current, getter}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    message = getter.result()
-                    if message[0] == "stop":
-                        worker.stop.set()
-                    else:
-                        commands.put_nowait(message)
-                        await current
-                else:
+                if getter not in done:
                     getter.cancel()
+                    continue
+                message = getter.result()
+                if message[0] == "stop":
+                    worker.stop.set()
+                elif message[0] == "exit":  # the coordinator is going away (Ctrl-C, an error elsewhere)
+                    exiting = True
+                    worker.stop.set()
+                    current.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await current
+                else:  # not sent while a command runs; keep it for afterwards
+                    commands.put_nowait(message)
+                    with contextlib.suppress(Exception):
+                        await current
+            if exiting:
+                break
             try:
                 reply = current.result()
             except Exception as exc:
