@@ -77,6 +77,28 @@ def launched(server: str | None) -> Iterator[Any]:
         raise errors.Unreachable(str(exc).splitlines()[0]) from None
 
 
+def create_in_storage(config: Any, target: Any, count: int) -> int:
+    """Write the first ``count`` load accounts into our server's storage; returns how many were new."""
+    import asyncio
+
+    async def create(storage: Any) -> int:
+        from tigase_py.server.storage.errors import UserExists
+
+        gate = asyncio.Semaphore(16)
+
+        async def one(n: int) -> bool:
+            async with gate:
+                try:
+                    await storage.users.create(target.username(n), target.domain, target.password)
+                except UserExists:
+                    return False
+                return True
+
+        return sum(await asyncio.gather(*(one(n) for n in range(count))))
+
+    return context.run_storage(config, create)
+
+
 def provision(target: Any, count: int, create_accounts: bool, register: bool) -> None:
     """Create the accounts the run needs: in our server's storage (``--config``) or by XEP-0077."""
     import asyncio
@@ -85,7 +107,7 @@ def provision(target: Any, count: int, create_accounts: bool, register: bool) ->
 
     try:
         if create_accounts:
-            created = asyncio.run(accounts.create_in_storage(context.storage_url_from_config(), target, count))
+            created = create_in_storage(context.load(), target, count)
         elif register:
             created = asyncio.run(accounts.register_in_band(target, count))
         else:

@@ -1,9 +1,10 @@
 """Accounts for a load run: ``load0 … loadN-1`` (the target's pattern), all with one password.
 
-Two ways to create them: through our server's storage (the database URL of its config; works while
-the server runs) or by in-band registration (XEP-0077) on the target, which Prosody allows when
-``allow_registration`` is on. For other servers, create them beforehand (``prosodyctl register``,
-``ejabberdctl register``) and only name the pattern and password.
+Here: in-band registration (XEP-0077) on the target, which Prosody allows when ``allow_registration``
+is on. Our own server's accounts can also be written straight into its storage (``tigase-py load run
+--create-accounts``, in ``cli/commands/load.py``: nothing under ``compat_tests`` imports the server).
+For other servers create them beforehand (``prosodyctl register``, ``ejabberdctl register``) and only
+name the pattern and password.
 """
 
 from __future__ import annotations
@@ -21,31 +22,6 @@ TIMEOUT = 20.0
 
 class AccountError(RuntimeError):
     """Accounts could not be created (storage refused, registration not offered or refused)."""
-
-
-async def create_in_storage(storage_url: str, target: LoadTarget, count: int) -> int:
-    """Create the first ``count`` accounts in our server's database; returns how many were new."""
-    from tigase_py.server.storage.engine import open_storage
-    from tigase_py.server.storage.errors import UserExists
-
-    storage = await open_storage(storage_url)
-    created = 0
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(n: int) -> None:
-        nonlocal created
-        async with gate:
-            try:
-                await storage.users.create(target.username(n), target.domain, target.password)
-            except UserExists:
-                return
-            created += 1
-
-    try:
-        await asyncio.gather(*(one(n) for n in range(count)))
-    finally:
-        await storage.close()
-    return created
 
 
 async def _register_one(target: LoadTarget, context: ssl.SSLContext | None, username: str) -> bool:

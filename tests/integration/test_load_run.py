@@ -3,7 +3,6 @@ can be read from /proc), one-to-one and MUC fan-out against a throwaway Prosody;
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import shutil
@@ -19,9 +18,11 @@ from typer.testing import CliRunner
 
 from tests.helpers import free_port
 from tigase_py.cli import main
-from tigase_py.compat_tests.load import accounts, results
+from tigase_py.cli.commands import load as load_command
+from tigase_py.compat_tests.load import results
 from tigase_py.compat_tests.load.scenario import LoadTarget
 from tigase_py.compat_tests.peers.common import self_signed, stop, wait_for_port
+from tigase_py.server.config.load import load_config
 
 runner = CliRunner()
 SHORT = ["--duration", "1.5", "--warmup", "0.5", "--workers", "1"]
@@ -194,8 +195,7 @@ def test_transports_and_mechanisms(ours, tmp_path, listener, tls, mechanism):
 
 def test_idle_memory_from_the_metrics_endpoint(ours, tmp_path):
     target = LoadTarget("127.0.0.1", ours.port, "localhost", account_pattern="metrics{n}")
-    url = f"sqlite+aiosqlite:///{ours.config.parent / 'tigase.db'}"
-    assert asyncio.run(accounts.create_in_storage(url, target, 4)) in (0, 4)
+    assert load_command.create_in_storage(load_config(ours.config), target, 4) in (0, 4)
     args = ["--host", "127.0.0.1", "--port", str(ours.port), "--domain", "localhost", "--account-pattern",
             "metrics{n}", "--metrics-url", f"http://127.0.0.1:{ours.http}/metrics"]  # fmt: skip
     (result,) = load_run(None, *args, "-s", "idle", "--sessions", "4", *SHORT, tmp_path=tmp_path)
