@@ -82,3 +82,9 @@ def archive(wheels: Wheelhouse, destination: Path) -> Path:
             with wheel.open("rb") as handle:
                 tar.addfile(info, handle)
     return path
+
+
+def default_cache() -> Path:
+    """Where ``tigase-py install`` builds the wheelhouse unless told otherwise."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "tigase-py" / "wheelhouse"

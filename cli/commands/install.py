@@ -113,7 +113,7 @@ def _show(report: Report, as_json: bool, admin_password: str | None, generated: 
         if generated and any(ADMIN_TASK in host.tally.changed_tasks for host in report.hosts):
             console.info(f"admin password (shown once): {admin_password}")
     for host in report.hosts:
-        if not as_json and report.action == "install":
+        if report.action == "install":
             _explain_service(host.tally.host, host.tally.service_mode)
         if host.tally.error:
             console.error(f"{host.tally.host}: {host.tally.error}")
@@ -164,7 +164,7 @@ def install(
     """Install the server on hosts: user, venv, config, TLS, systemd unit, schema, admin, start, health check."""
     from tigase_py.installer import deploy, runner
     from tigase_py.installer.options import InstallOptions
-    from tigase_py.installer.wheelhouse import WheelhouseError
+    from tigase_py.installer.wheelhouse import WheelhouseError, default_cache
     from tigase_py.server.config.errors import ConfigError
 
     targets = _targets(hosts, inventory, local, ssh_user, ssh_port, ssh_key)
@@ -201,7 +201,7 @@ def install(
     try:
         with _progress(quiet=as_json) as progress:
             report = deploy.install(
-                targets, options, log_root=log_root, wheel_cache=log_root.parent / "wheelhouse", progress=progress
+                targets, options, log_root=log_root, wheel_cache=default_cache(), progress=progress
             )
     except ConfigError as exc:
         raise errors.UsageError(f"config: {exc}") from None
