@@ -61,6 +61,7 @@ def install_vars(options: InstallOptions, wheels: wheelhouse.Wheelhouse, scratch
         "tigase_state_dir": STATE_DIR,
         "tigase_wheelhouse_archive": str(wheelhouse.archive(wheels, scratch)),
         "tigase_version": wheels.version,
+        "tigase_wheel_python": wheels.python_version,
         "tigase_config_text": render.render(options),
         "tigase_cert_files": cert_files,
         "tigase_cert_replace": replace,

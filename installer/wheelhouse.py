@@ -23,7 +23,7 @@ class WheelhouseError(Exception):
 class Wheelhouse:
     directory: Path
     version: str
-    python_tag: str  # the interpreter the binary wheels were built for, e.g. "cp311"
+    python_version: str  # the interpreter the binary wheels were built for, e.g. "3.11"
 
 
 def source_checkout() -> Path | None:
@@ -35,8 +35,8 @@ def source_checkout() -> Path | None:
     return None
 
 
-def python_tag() -> str:
-    return f"cp{sys.version_info.major}{sys.version_info.minor}"
+def python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def inspect(directory: Path) -> Wheelhouse:
@@ -46,7 +46,19 @@ def inspect(directory: Path) -> Wheelhouse:
         found = ", ".join(path.name for path in wheels) or "none"
         raise WheelhouseError(f"{directory} must hold exactly one {WHEEL_PREFIX}*.whl (found {found})")
     version = wheels[0].name.removeprefix(WHEEL_PREFIX).split("-", 1)[0]
-    return Wheelhouse(directory=directory, version=version, python_tag=python_tag())
+    return Wheelhouse(directory=directory, version=version, python_version=_built_for(directory))
+
+
+def _built_for(directory: Path) -> str:
+    """The CPython version of the version-bound wheels (``cp312-cp312``); this interpreter's when none is."""
+    for wheel in sorted(directory.glob("*.whl")):
+        parts = wheel.stem.split("-")
+        if len(parts) < 5:
+            continue
+        tag, abi = parts[-3], parts[-2]
+        if tag == abi and tag.startswith("cp3") and tag[3:].isdigit():  # not abi3, not pure
+            return f"3.{tag[3:]}"
+    return python_version()
 
 
 def build(directory: Path, source: Path | None = None) -> Wheelhouse:

@@ -200,9 +200,7 @@ def install(
         console.info(f"installing tigase-py on {targets.describe()}")
     try:
         with _progress(quiet=as_json) as progress:
-            report = deploy.install(
-                targets, options, log_root=log_root, wheel_cache=default_cache(), progress=progress
-            )
+            report = deploy.install(targets, options, log_root=log_root, wheel_cache=default_cache(), progress=progress)
     except ConfigError as exc:
         raise errors.UsageError(f"config: {exc}") from None
     except ValueError as exc:

@@ -180,6 +180,22 @@ async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chr
     assert again["changed"] == 0, again["changed_tasks"]
     assert again["failed"] == 0 and again["status"] == "ok"
 
+    # A dry run with another connection limit reports the unit and config changes and writes nothing.
+    dry = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), "--check", "--max-connections", "3000")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    (planned,) = json.loads(dry.stdout)["hosts"]
+    assert {"Write tigase.toml", "Write the systemd unit"} <= set(planned["changed_tasks"])
+    assert (chroot / "etc/systemd/system/tigase-py.service").read_text() == unit
+
+    # An upgrade reinstalls the wheel, upgrades the schema and restarts; the server answers again.
+    pid_before = (chroot / "var/lib/tigase-py/tigase-py.pid").read_text()
+    upgraded = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), "--upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr[-3000:]
+    (after,) = json.loads(upgraded.stdout)["hosts"]
+    assert "Reinstall the server package from the new wheel (upgrade)" in after["changed_tasks"]
+    assert all(check["ok"] for check in after["checks"]) and len(after["checks"]) == 2
+    assert (chroot / "var/lib/tigase-py/tigase-py.pid").read_text() != pid_before  # restarted
+
     # Uninstall stops the server and removes the prefix, keeping the config and the data.
     removed = run_cli(
         "uninstall", "--inventory", inventory(tmp_path, chroot), "--log-dir", tmp_path / "logs", "--json", timeout=300
