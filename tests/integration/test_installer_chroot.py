@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -66,6 +67,15 @@ def cached_root() -> Path:
             if not os.path.ismount(build / "root" / "proc"):
                 shutil.rmtree(build, ignore_errors=True)
     return ROOT_TARBALL
+
+
+def server_running(root: Path) -> bool:
+    try:
+        pid = int((root / "var/lib/tigase-py/tigase-py.pid").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def stop_chroot_server(root: Path) -> None:
@@ -140,6 +150,17 @@ def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> s
 
 async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chroot):
     ports = {"c2s": free_port(), "direct": free_port(), "http": free_port()}
+
+    # Another process holds the client port: one error line, exit 1, and no server left running.
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", ports["c2s"]))
+        squatter.listen()
+        refused = install(tmp_path, chroot, ports)
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {chroot}: port {ports['c2s']} is in use by another process"], refused.stderr
+    assert not server_running(chroot)
 
     first = install(tmp_path, chroot, ports)
     assert first.returncode == 0, first.stderr[-3000:]
