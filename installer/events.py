@@ -57,15 +57,28 @@ def one_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _lines(value: object) -> list[str]:
+    return [line for line in str(value or "").strip().splitlines() if line.strip()]
+
+
 def failure_message(result: Mapping[str, Any]) -> str:
-    """The most useful single line out of a failed task's result."""
-    for key in ("msg", "stderr", "module_stderr", "stdout"):
-        value = result.get(key)
-        if value:
-            text = str(value).strip().splitlines()
-            lines = [line for line in text if line.strip()]
+    """The most useful single line out of a failed task's result.
+
+    A command that exited non-zero says why on its last stderr (or stdout) line; its ``msg`` is
+    only "non-zero return code".
+    """
+    if result.get("rc") not in (None, 0):
+        for key in ("stderr", "stdout"):
+            lines = _lines(result.get(key))
             if lines:
-                return one_line(lines[-1] if key != "msg" else " ".join(lines))
+                return one_line(lines[-1].removeprefix("error: "))
+    lines = _lines(result.get("msg"))
+    if lines:
+        return one_line(" ".join(lines))
+    for key in ("stderr", "module_stderr", "stdout"):
+        lines = _lines(result.get(key))
+        if lines:
+            return one_line(lines[-1])
     return "failed"
 
 

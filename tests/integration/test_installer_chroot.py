@@ -27,11 +27,11 @@ from tests.helpers import free_port, run_cli
 from tests.xmpp_harness import login
 
 CACHE_DIR = Path(os.environ.get("TIGASE_PY_TEST_CACHE", "/var/cache/tigase-py-tests"))
-ROOT_TARBALL = CACHE_DIR / "bookworm-minbase.tar.gz"
+ROOT_TARBALL = CACHE_DIR / "bookworm-minbase-v2.tar.gz"  # bump when DEBOOTSTRAP changes
 DEBOOTSTRAP = [
     "debootstrap",
     "--variant=minbase",
-    "--include=python3,python3-venv,ca-certificates",
+    "--include=python3,python3-venv,python3-apt,ca-certificates",
     "bookworm",
 ]
 MIRROR = os.environ.get("TIGASE_PY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -151,18 +151,29 @@ def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> s
 async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chroot):
     ports = {"c2s": free_port(), "direct": free_port(), "http": free_port()}
 
+    # A dry run on the new root (building the wheelhouse, as a real run does) lists what it would
+    # do and touches nothing.
+    planned = install(tmp_path, chroot, ports, "--check")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    (plan,) = json.loads(planned.stdout)["hosts"]
+    assert {"Create the service user", "Write tigase.toml", "Write the systemd unit"} <= set(plan["changed_tasks"])
+    assert "tigase:" not in (chroot / "etc/passwd").read_text()
+    assert not (chroot / "etc/tigase-py").exists() and not (chroot / PREFIX.lstrip("/")).exists()
+    wheels = tmp_path / "cache/tigase-py/wheelhouse"
+    assert len(list(wheels.glob("tigase_py-*.whl"))) == 1
+
     # Another process holds the client port: one error line, exit 1, and no server left running.
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", ports["c2s"]))
         squatter.listen()
-        refused = install(tmp_path, chroot, ports)
+        refused = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels))
     assert refused.returncode == 1, refused.stderr[-3000:]
     errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {chroot}: port {ports['c2s']} is in use by another process"], refused.stderr
     assert not server_running(chroot)
 
-    first = install(tmp_path, chroot, ports)
+    first = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels))
     assert first.returncode == 0, first.stderr[-3000:]
     report = json.loads(first.stdout)
     (host,) = report["hosts"]
@@ -193,8 +204,7 @@ async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chr
     client = await login(handle, ADMIN, PASSWORD)  # type: ignore[arg-type]
     client.disconnect()
 
-    # Same options again, with the wheelhouse the first run built: nothing changes.
-    wheels = tmp_path / "cache/tigase-py/wheelhouse"
+    # Same options again: nothing changes.
     second = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels))
     assert second.returncode == 0, second.stderr[-3000:]
     (again,) = json.loads(second.stdout)["hosts"]

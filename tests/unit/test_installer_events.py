@@ -41,6 +41,19 @@ def test_failure_without_msg_uses_the_last_stderr_line():
     assert tally.hosts["h1"].error == "OSError: [Errno 98] Address in use"
 
 
+def test_failed_command_reports_its_own_error_line_not_the_return_code():
+    tally = Tally()
+    tally.feed(
+        event(
+            "runner_on_failed",
+            rc=3,
+            msg="non-zero return code",
+            stderr="error: storage: cannot connect to 10.0.0.9:3306 (Connection refused)\n",
+        )
+    )
+    assert tally.hosts["h1"].error == "storage: cannot connect to 10.0.0.9:3306 (Connection refused)"
+
+
 def report(*hosts: deploy.HostReport, status: str = "successful") -> deploy.Report:
     return deploy.Report("install", list(hosts), Path("log"), status)
 
