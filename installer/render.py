@@ -49,8 +49,19 @@ def render(options: InstallOptions, config_dir: str = CONFIG_DIR, state_dir: str
 
 def validate(options: InstallOptions) -> None:
     """Load the rendered config with the server's loader (with stand-in certificate files)."""
+    from tigase_py.server.config import types
     from tigase_py.server.config.load import load_config
 
+    for vhost in options.vhosts:
+        try:
+            types.parse_domain(vhost)
+        except ValueError as exc:
+            raise ValueError(f"--vhost {vhost}: {exc}") from None
+    if options.admin_jid:
+        try:
+            types.parse_bare_jid(options.admin_jid)
+        except ValueError as exc:
+            raise ValueError(f"--admin: {exc}") from None
     with tempfile.TemporaryDirectory(prefix="tigase-py-config-") as scratch:
         root = Path(scratch)
         (root / "certs").mkdir()
