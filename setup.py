@@ -10,6 +10,8 @@ from setuptools import setup
 
 FOLDERS = ("cli", "server", "installer", "compat_tests", "monitoring")
 DATA_SUFFIXES = ("*.mako", "*.ini", "*.toml", "*.yml", "*.yaml", "*.j2", "*.md", "*.txt", "*.mib", "py.typed")
+# Folders of data without __init__.py, shipped whole: the installer's ansible project.
+DATA_TREES = {"tigase_py.installer": ["project/**/*"]}
 
 
 def collect() -> tuple[list[str], dict[str, str], dict[str, list[str]]]:
@@ -22,7 +24,7 @@ def collect() -> tuple[list[str], dict[str, str], dict[str, list[str]]]:
             name = "tigase_py." + relative.replace("/", ".")
             packages.append(name)
             package_dir[name] = relative
-            package_data[name] = list(DATA_SUFFIXES)
+            package_data[name] = list(DATA_SUFFIXES) + DATA_TREES.get(name, [])
     return packages, package_dir, package_data
 
 

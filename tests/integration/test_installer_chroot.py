@@ -1,0 +1,238 @@
+"""`tigase-py install` runs its real playbooks into a Debian 12 root entered through ansible's chroot connection.
+
+The root is built once with debootstrap and cached as a tarball (CACHE_DIR); every run unpacks a fresh
+copy under /var/tmp, mounts a fresh /proc in it and removes it afterwards. The chroot shares this
+machine's network, so the server started inside it listens on this machine's loopback.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.helpers import free_port, run_cli
+from tests.xmpp_harness import login
+
+CACHE_DIR = Path(os.environ.get("TIGASE_PY_TEST_CACHE", "/var/cache/tigase-py-tests"))
+ROOT_TARBALL = CACHE_DIR / "bookworm-minbase-v2.tar.gz"  # bump when DEBOOTSTRAP changes
+DEBOOTSTRAP = [
+    "debootstrap",
+    "--variant=minbase",
+    "--include=python3,python3-venv,python3-apt,ca-certificates",
+    "bookworm",
+]
+MIRROR = os.environ.get("TIGASE_PY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+VHOST = "example.test"
+ADMIN = f"admin@{VHOST}"
+PASSWORD = "install-secret-1"
+PREFIX = "/opt/tigase-py"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(1500),
+    pytest.mark.skipif(os.geteuid() != 0, reason="chroot and debootstrap need root"),
+    pytest.mark.skipif(
+        not ROOT_TARBALL.exists() and shutil.which("debootstrap") is None, reason="debootstrap is not installed"
+    ),
+]
+
+
+def cached_root() -> Path:
+    """The tarball of a debootstrapped bookworm; built when missing (one builder at a time)."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with (CACHE_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if ROOT_TARBALL.exists():
+            return ROOT_TARBALL
+        build = Path(tempfile.mkdtemp(prefix="tigase-py-debootstrap-", dir="/var/tmp"))
+        try:
+            subprocess.run([*DEBOOTSTRAP, str(build / "root"), MIRROR], check=True, capture_output=True, timeout=1200)
+            partial = ROOT_TARBALL.with_suffix(".part")
+            subprocess.run(["tar", "--numeric-owner", "-C", str(build / "root"), "-czf", str(partial), "."], check=True)
+            partial.rename(ROOT_TARBALL)
+        finally:
+            if not os.path.ismount(build / "root" / "proc"):
+                shutil.rmtree(build, ignore_errors=True)
+    return ROOT_TARBALL
+
+
+def server_running(root: Path) -> bool:
+    try:
+        pid = int((root / "var/lib/tigase-py/tigase-py.pid").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def stop_chroot_server(root: Path) -> None:
+    pidfile = root / "var/lib/tigase-py/tigase-py.pid"
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def chroot() -> Iterator[Path]:
+    tarball = cached_root()
+    base = Path(tempfile.mkdtemp(prefix="tigase-py-chroot-", dir="/var/tmp"))
+    root = base / "root"
+    root.mkdir()
+    subprocess.run(["tar", "--numeric-owner", "-C", str(root), "-xzf", str(tarball)], check=True)
+    proc = root / "proc"
+    subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
+    try:
+        yield root
+    finally:
+        stop_chroot_server(root)
+        if subprocess.run(["umount", str(proc)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(proc)], check=False)
+        if not os.path.ismount(proc):  # never delete through a mount
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def inventory(tmp_path: Path, root: Path) -> Path:
+    path = tmp_path / "inventory.yml"
+    host = {"ansible_connection": "community.general.chroot", "ansible_python_interpreter": "/usr/bin/python3"}
+    host["tigase_become"] = False
+    path.write_text(json.dumps({"all": {"hosts": {str(root): host}}}))  # JSON is YAML
+    return path
+
+
+def in_root(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["chroot", str(root), *argv], capture_output=True, text=True, timeout=60, check=False)
+
+
+def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(
+        "install",
+        "--inventory", inventory(tmp_path, root),
+        "--vhost", VHOST,
+        "--admin", ADMIN,
+        "--admin-password", PASSWORD,
+        "--c2s-port", str(ports["c2s"]),
+        "--direct-tls-port", str(ports["direct"]),
+        "--http-port", str(ports["http"]),
+        "--max-connections", "2000",
+        "--log-dir", tmp_path / "logs",
+        "--json",
+        *extra,
+        env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=900,
+    )  # fmt: skip
+
+
+async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chroot):
+    ports = {"c2s": free_port(), "direct": free_port(), "http": free_port()}
+
+    # A dry run on the new root (building the wheelhouse, as a real run does) lists what it would
+    # do and touches nothing.
+    planned = install(tmp_path, chroot, ports, "--check")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    (plan,) = json.loads(planned.stdout)["hosts"]
+    assert {"Create the service user", "Write tigase.toml", "Write the systemd unit"} <= set(plan["changed_tasks"])
+    assert "tigase:" not in (chroot / "etc/passwd").read_text()
+    assert not (chroot / "etc/tigase-py").exists() and not (chroot / PREFIX.lstrip("/")).exists()
+    wheels = tmp_path / "cache/tigase-py/wheelhouse"
+    assert len(list(wheels.glob("tigase_py-*.whl"))) == 1
+
+    # Another process holds the client port: one error line, exit 1, and no server left running.
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", ports["c2s"]))
+        squatter.listen()
+        refused = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels))
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {chroot}: port {ports['c2s']} is in use by another process"], refused.stderr
+    assert not server_running(chroot)
+
+    first = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels))
+    assert first.returncode == 0, first.stderr[-3000:]
+    report = json.loads(first.stdout)
+    (host,) = report["hosts"]
+    assert host["status"] == "changed" and host["changed"] > 0
+    assert host["service_mode"] == "direct"  # systemd is not PID 1 inside a chroot
+    assert "systemd is not PID 1" in first.stderr
+    assert {c["name"]: c["ok"] for c in host["checks"]} == {"xmpp": True, "http": True}
+    assert Path(report["log"]).is_file() and "PLAY RECAP" in Path(report["log"]).read_text()
+
+    # The user, the venv, the config and the unit.
+    passwd = (chroot / "etc/passwd").read_text()
+    assert any(line.startswith("tigase:") and line.endswith(":/usr/sbin/nologin") for line in passwd.splitlines())
+    assert (chroot / PREFIX.lstrip("/") / "venv/bin/python").exists()
+    config = tomllib.loads((chroot / "etc/tigase-py/tigase.toml").read_text())
+    assert config["server"]["vhosts"] == [VHOST] and config["server"]["admins"] == [ADMIN]
+    assert config["listeners"][0]["port"] == ports["c2s"]
+    assert config["storage"]["url"] == "sqlite+aiosqlite:////var/lib/tigase-py/tigase.db"
+    unit = (chroot / "etc/systemd/system/tigase-py.service").read_text()
+    assert f"LimitNOFILE={2000 * 2 + 1024}" in unit
+    assert "NoNewPrivileges=yes" in unit and "ProtectSystem=strict" in unit
+    assert "ReadWritePaths=/var/lib/tigase-py" in unit
+    assert (chroot / "var/lib/tigase-py/tigase.db").is_file()
+
+    # The installed command runs inside the root, and the server it started answers a login.
+    version = in_root(chroot, f"{PREFIX}/venv/bin/tigase-py", "--version")
+    assert version.returncode == 0 and version.stdout.startswith("tigase-py "), version.stderr
+    handle = SimpleNamespace(starttls_port=ports["c2s"], clients=[])
+    client = await login(handle, ADMIN, PASSWORD)  # type: ignore[arg-type]
+    client.disconnect()
+
+    # Same options again: nothing changes.
+    second = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels))
+    assert second.returncode == 0, second.stderr[-3000:]
+    (again,) = json.loads(second.stdout)["hosts"]
+    assert again["changed"] == 0, again["changed_tasks"]
+    assert again["failed"] == 0 and again["status"] == "ok"
+
+    # A dry run with another connection limit reports the unit and config changes and writes nothing.
+    dry = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), "--check", "--max-connections", "3000")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    (planned,) = json.loads(dry.stdout)["hosts"]
+    assert {"Write tigase.toml", "Write the systemd unit"} <= set(planned["changed_tasks"])
+    assert (chroot / "etc/systemd/system/tigase-py.service").read_text() == unit
+
+    # An upgrade reinstalls the wheel, upgrades the schema and restarts; the server answers again.
+    pid_before = (chroot / "var/lib/tigase-py/tigase-py.pid").read_text()
+    upgraded = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), "--upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr[-3000:]
+    (after,) = json.loads(upgraded.stdout)["hosts"]
+    assert "Reinstall the server package from the new wheel (upgrade)" in after["changed_tasks"]
+    assert all(check["ok"] for check in after["checks"]) and len(after["checks"]) == 2
+    assert (chroot / "var/lib/tigase-py/tigase-py.pid").read_text() != pid_before  # restarted
+
+    # Uninstall stops the server and removes the prefix, keeping the config and the data.
+    removed = run_cli(
+        "uninstall", "--inventory", inventory(tmp_path, chroot), "--log-dir", tmp_path / "logs", "--json", timeout=300
+    )
+    assert removed.returncode == 0, removed.stderr[-3000:]
+    assert not (chroot / PREFIX.lstrip("/")).exists()
+    assert not (chroot / "var/lib/tigase-py/tigase-py.pid").exists()
+    assert (chroot / "var/lib/tigase-py/tigase.db").is_file()
+    assert (chroot / "etc/tigase-py/tigase.toml").is_file()
