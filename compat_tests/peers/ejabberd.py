@@ -382,7 +382,8 @@ def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> I
                 name="ejabberd",
                 deviations="ejabberd",
             )
-            wait_for_login(target, target.accounts[0], process, log, deadline)
+            probe = target.accounts[0] if target.accounts else Account(f"admin@{DOMAIN}", PASSWORD)
+            wait_for_login(target, probe, process, log, deadline)
             wait_for_port(ports["http"], process, log, max(1.0, deadline - time.monotonic()))
             yield target
         finally:

@@ -246,6 +246,17 @@ def test_prosody_muc_fanout_copies_each_message_to_every_occupant(prosody, tmp_p
     assert result.sent > 0 and result.delivered >= 2.7 * result.sent
 
 
+def test_ejabberd_pubsub_fanout_delivers_each_item_to_every_subscriber(tmp_path):
+    if shutil.which("ejabberdctl") is None:
+        pytest.skip("ejabberd is not installed")
+    args = ["--server", "ejabberd", "-s", "pubsub-fanout", "--sessions", "6", "--rate", "10"]
+    (result,) = load_run(None, *args, *SHORT, tmp_path=tmp_path)
+    assert result.status == "ok" and result.sessions_ok == 6, result.note
+    # One node: the first session publishes, the other five are subscribed and each gets the item.
+    assert result.sent > 0 and result.delivered >= 0.9 * 5 * result.sent
+    assert result.latency.count > 0
+
+
 async def test_run_scenario_async_against_an_in_process_server(tmp_path):
     from tests.xmpp_harness import running_server
     from tigase_py.compat_tests.load import Scenario, run_scenario_async
