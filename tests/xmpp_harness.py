@@ -16,7 +16,7 @@ from typing import Any
 
 import slixmpp
 
-from tests.helpers import free_port
+from tests.helpers import free_ports
 from tigase_py.server.app import serve
 from tigase_py.server.config.certs import write_self_signed
 from tigase_py.server.config.load import load_config
@@ -50,7 +50,7 @@ def write_config(
     admins: tuple[str, ...] = (),
 ) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
-    starttls, direct, plain, http = free_port(), free_port(), free_port(), free_port()
+    starttls, direct, plain, http = free_ports(4)
     vhost_list = ", ".join(f'"{v}"' for v in vhosts)
     admin_list = ", ".join(f'"{a}"' for a in admins)
     text = f"""
