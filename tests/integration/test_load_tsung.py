@@ -43,7 +43,7 @@ async def test_tsung_one_to_one_against_our_server_imports_real_figures(tmp_path
 
 
 async def test_tsung_idle_sessions_over_starttls(tmp_path: Path) -> None:
-    scenario = Scenario(name="idle", kind="idle", sessions=4, warmup=0, duration=1)
+    scenario = Scenario(name="idle", kind="idle", sessions=4, warmup=0, duration=3)
     async with running_server(tmp_path / "server") as handle:
         for n in range(scenario.session_count):
             await handle.add_user(f"load{n}@localhost", PASSWORD)
