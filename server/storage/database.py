@@ -1,12 +1,13 @@
 """Database URLs and the async engine wrapper every store talks through.
 
-`Database.transaction()` and `Database.connection()` are the only doors to SQL: both turn any
-SQLAlchemy or driver exception into a one-line `StorageError`.
+`Database.transaction()`, `Database.connection()` and `Database.fetch_all()` (hot reads) are the only
+doors to SQL: each turns any SQLAlchemy or driver exception into a one-line `StorageError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, Target, translate
+from tigase_py.server.storage.sqlite_reads import SqliteReader
 
 SQLITE_DRIVER = "sqlite+aiosqlite"
 MYSQL_DRIVER = "mysql+asyncmy"
@@ -100,6 +102,8 @@ class Database:
         self.url = url if isinstance(url, URL) else normalise_url(url)
         self.target = target_of(self.url)
         self.engine = build_engine(self.url)
+        path = sqlite_path(self.url)
+        self.reader = SqliteReader(path, self.engine.dialect, SQLITE_BUSY_TIMEOUT_MS) if path is not None else None
 
     @property
     def dialect(self) -> str:
@@ -125,6 +129,24 @@ class Database:
         except (SQLAlchemyError, OSError) as exc:
             raise translate(self.target, exc) from exc
 
+    async def fetch_all(
+        self, statement: sa.Select[Any], values: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SELECT whose varying values are bind parameters (`sa.bindparam`).
+
+        On a SQLite file this is one call on a read-only connection (see `sqlite_reads`); elsewhere it
+        runs through the engine. Pass module-level statements: each is compiled once.
+        """
+        values = values or {}
+        compiled = self.reader.compiled(statement) if self.reader is not None else None
+        try:
+            if self.reader is not None and compiled is not None:
+                return await self.reader.fetch_all(compiled, values)
+            async with self.engine.connect() as conn:
+                return [tuple(row) for row in await conn.execute(statement, dict(values))]
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            raise translate(self.target, exc) from exc
+
     async def ping(self) -> bool:
         try:
             async with self.connection() as conn:
@@ -134,4 +156,6 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if self.reader is not None:
+            await self.reader.close()
         await self.engine.dispose()

@@ -106,6 +106,24 @@ def credential_rows(user_id: int, creds: dict[str, ScramCredentials]) -> builtin
     ]
 
 
+# The one read of a SCRAM login; a module constant so it is compiled once (see Database.fetch_all).
+SCRAM_QUERY = (
+    sa.select(
+        user_credentials.c.salt,
+        user_credentials.c.stored_key,
+        user_credentials.c.server_key,
+        user_credentials.c.iterations,
+    )
+    .join(users, users.c.id == user_credentials.c.user_id)
+    .where(
+        users.c.domain == sa.bindparam("domain"),
+        users.c.username == sa.bindparam("username"),
+        user_credentials.c.hash_name == sa.bindparam("hash_name"),
+    )
+    .limit(1)
+)
+
+
 class UserStore:
     """Registered accounts, keyed by (username, domain)."""
 
@@ -167,21 +185,11 @@ class UserStore:
             return int(await conn.scalar(query) or 0)
 
     async def get_scram(self, username: str, domain: str, hash_name: str) -> ScramCredentials | None:
-        query = (
-            sa.select(
-                user_credentials.c.salt,
-                user_credentials.c.stored_key,
-                user_credentials.c.server_key,
-                user_credentials.c.iterations,
-            )
-            .join(users, users.c.id == user_credentials.c.user_id)
-            .where(self._where(username, domain), user_credentials.c.hash_name == hash_name)
-        )
-        async with self._db.connection() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
+        rows = await self._db.fetch_all(SCRAM_QUERY, {"username": username, "domain": domain, "hash_name": hash_name})
+        if not rows:
             return None
-        return ScramCredentials(bytes(row.salt), bytes(row.stored_key), bytes(row.server_key), row.iterations)
+        salt, stored_key, server_key, iterations = rows[0]
+        return ScramCredentials(bytes(salt), bytes(stored_key), bytes(server_key), iterations)
 
     async def verify_password(self, username: str, domain: str, password: str) -> bool:
         for hash_name in ("SHA-256", "SHA-1"):
