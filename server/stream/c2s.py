@@ -286,7 +286,7 @@ class C2SConnection(asyncio.Protocol):
             raise StreamError("policy-violation", "STARTTLS is required before authentication")
         try:
             if stanza.name == "auth":
-                binding = self.tls.certificate_pem if (self.secure and self.tls) else None
+                binding = self.tls.end_point_binding if (self.secure and self.tls) else None
                 self.sasl = sasl.SaslExchange(self.server.storage, self.domain, self._mechanisms(), binding)
                 result = await self.sasl.start(stanza)
             elif stanza.name == "response" and self.sasl is not None:

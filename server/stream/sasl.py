@@ -80,12 +80,12 @@ class SaslExchange:
     """One SASL negotiation on one stream."""
 
     def __init__(
-        self, storage: Storage, domain: str, offered: list[str], channel_binding_pem: str | None
+        self, storage: Storage, domain: str, offered: list[str], channel_binding: bytes | None
     ) -> None:
         self.storage = storage
         self.domain = domain
         self.offered = offered
-        self.binding_pem = channel_binding_pem
+        self.channel_binding = channel_binding  # computed once per certificate, not per login
         self._scram: scramp.ScramServer | None = None
         self._username = ""
         self.mechanism = ""
@@ -141,8 +141,8 @@ class SaslExchange:
         else:
             info = (credentials.salt, credentials.stored_key, credentials.server_key, credentials.iterations)
         binding = None
-        if self.binding_pem is not None and any(m.endswith("-PLUS") for m in self.offered):
-            binding = ("tls-server-end-point", self.binding_pem)
+        if self.channel_binding is not None and any(m.endswith("-PLUS") for m in self.offered):
+            binding = ("tls-server-end-point", self.channel_binding)
         try:
             server = scramp.ScramMechanism(mechanism).make_server(lambda _name: info, channel_binding=binding)
             server.set_client_first(client_first)
