@@ -103,6 +103,7 @@ class Session:
         self.on_chunk: Callable[[Session, bytes], None] | None = None  # every received chunk (setup steps)
         self.waiters: list[_Waiter] = []
         self.approved: set[str] = set()  # contacts that approved our subscription (presence-storm setup)
+        self.partial_tag = b""  # a start tag cut by the end of the last chunk (read by on_chunk handlers)
         self.stamp_tag = (b"<body>", b"</body>")  # the element whose text starts with the send time
 
     # -- login ------------------------------------------------------------------------------------------

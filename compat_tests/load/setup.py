@@ -110,6 +110,7 @@ def _approver(session: Session, data: bytes) -> None:
     these reach the client).
     """
     own = session.jid.partition("/")[0]
+    data = _complete_tags(session, data)
     for tag in _PRESENCE_TAG.findall(data):
         kind = _TYPE_ATTR.search(tag)
         sender = _FROM_ATTR.search(tag)
@@ -128,6 +129,19 @@ def _approver(session: Session, data: bytes) -> None:
             session.approved.add(jid.group(1).decode())
 
 
+def _complete_tags(session: Session, data: bytes) -> bytes:
+    """`data` with the start tag left over from the previous chunk in front, minus an unfinished last tag
+    (kept for the next chunk): TCP and TLS records may end anywhere, also inside a tag."""
+    data = session.partial_tag + data
+    cut = data.rfind(b"<")
+    if cut != -1 and data.find(b">", cut) == -1 and len(data) - cut <= MAX_PARTIAL_TAG:
+        session.partial_tag = data[cut:]
+        return data[:cut]
+    session.partial_tag = b""
+    return data
+
+
+MAX_PARTIAL_TAG = 4096
 _PRESENCE_TAG = re.compile(rb"<presence\b[^>]*>")
 _ITEM_TAG = re.compile(rb"<item\b[^>]*>")
 _TYPE_ATTR = re.compile(rb"""\btype=['"]([a-z]+)['"]""")
