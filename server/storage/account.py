@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tigase_py.server.storage.blocking import blocked_jids
+from tigase_py.server.storage.database import SqlConnection
 from tigase_py.server.storage.last_activity import last_activity
 from tigase_py.server.storage.offline import offline_messages
 from tigase_py.server.storage.roster import roster_items, roster_versions
@@ -23,7 +23,7 @@ OWNER_TABLES: tuple[sa.Table, ...] = (
 )
 
 
-async def purge(conn: AsyncConnection, owner: str) -> bool:
+async def purge(conn: SqlConnection, owner: str) -> bool:
     """Delete the account `owner` ("user@domain") and all its data; True if the account existed.
 
     Runs on the caller's connection, so it is part of the caller's transaction.

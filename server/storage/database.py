@@ -6,6 +6,7 @@ doors to SQL: each turns any SQLAlchemy or driver exception into a one-line `Sto
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, Target, translate
+from tigase_py.server.storage.inline import InlineConnection
 from tigase_py.server.storage.sqlite_reads import SqliteReader
 
 SQLITE_DRIVER = "sqlite+aiosqlite"
@@ -31,7 +33,8 @@ DRIVERS = {
     "mariadb": MYSQL_DRIVER,
     "mariadb+asyncmy": MYSQL_DRIVER,
 }
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 5000  # waits for writers in other processes (the CLI while the server runs)
+WRITE_QUEUE_TIMEOUT_S = 60.0  # the longest a SQLite write waits behind this process's other writes
 MYSQL_POOL_RECYCLE_S = 3600
 WRITE_OPTION = "tigase_write"
 URL_HELP = "use sqlite:///path/to/file.db or mysql://user:password@host:port/database"
@@ -95,23 +98,78 @@ def build_engine(url: URL) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_recycle=MYSQL_POOL_RECYCLE_S)
 
 
+def build_inline_engine(url: URL) -> sa.Engine | None:
+    """For a SQLite file, the sync engine whose statements run inline (see `inline`); else None."""
+    if sqlite_path(url) is None:
+        return None  # an in-memory database exists once per connection: keep to the async engine's
+    engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"))
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+# What the stores receive from `transaction()` and `connection()`.
+SqlConnection = AsyncConnection | InlineConnection
+
+
 class Database:
-    """An async engine plus error translation; shared by all stores of one `Storage`."""
+    """An async engine plus error translation; shared by all stores of one `Storage`.
+
+    On a SQLite file, `transaction()` and `connection()` give inline connections of a sync engine, and
+    write transactions take turns on `_writers` (SQLite admits one writer; an inline statement must
+    never wait for a lock this process holds, or the event loop would stop).
+    """
 
     def __init__(self, url: str | URL) -> None:
         self.url = url if isinstance(url, URL) else normalise_url(url)
         self.target = target_of(self.url)
         self.engine = build_engine(self.url)
+        self.inline = build_inline_engine(self.url)
         path = sqlite_path(self.url)
         self.reader = SqliteReader(path, self.engine.dialect, SQLITE_BUSY_TIMEOUT_MS) if path is not None else None
+        # Writers of this process queue here instead of sleeping in SQLite's busy handler.
+        self._writers = asyncio.Lock() if self.url.get_backend_name() == "sqlite" else None
+
+    @property
+    def sql_engine(self) -> sa.Engine:
+        """The sync engine whose events see the statements of `transaction()` and `connection()`."""
+        return self.inline if self.inline is not None else self.engine.sync_engine
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self) -> AsyncIterator[SqlConnection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
+        if self._writers is None:
+            async with self._transaction() as conn:
+                yield conn
+            return
+        try:
+            async with asyncio.timeout(WRITE_QUEUE_TIMEOUT_S):
+                await self._writers.acquire()
+        except TimeoutError:
+            raise StorageError(
+                f"database error ({self.target}): no write turn in {WRITE_QUEUE_TIMEOUT_S:.0f}s"
+            ) from None
+        try:
+            async with self._transaction() as conn:
+                yield conn
+        finally:
+            self._writers.release()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[SqlConnection]:
+        if self.inline is not None:
+            try:
+                with self.inline.connect() as sync:
+                    sync.execution_options(**{WRITE_OPTION: True})
+                    with sync.begin():
+                        yield InlineConnection(sync)
+            except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+                raise translate(self.target, exc) from exc
+            return
         try:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(**{WRITE_OPTION: True})
@@ -121,8 +179,15 @@ class Database:
             raise translate(self.target, exc) from exc
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
+    async def connection(self) -> AsyncIterator[SqlConnection]:
         """A connection for reads (autobegin; nothing is committed)."""
+        if self.inline is not None:
+            try:
+                with self.inline.connect() as sync:
+                    yield InlineConnection(sync)
+            except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+                raise translate(self.target, exc) from exc
+            return
         try:
             async with self.engine.connect() as conn:
                 yield conn
@@ -158,4 +223,6 @@ class Database:
     async def close(self) -> None:
         if self.reader is not None:
             await self.reader.close()
+        if self.inline is not None:
+            self.inline.dispose()
         await self.engine.dispose()

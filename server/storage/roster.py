@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tigase_py.server.storage.database import Database
+from tigase_py.server.storage.database import Database, SqlConnection
 from tigase_py.server.storage.metadata import JID_LENGTH, TABLE_OPTIONS, metadata
 from tigase_py.server.storage.sql import upsert
 
@@ -125,12 +124,12 @@ class RosterStore:
             return await self._version(conn, owner)
 
     @staticmethod
-    async def _version(conn: AsyncConnection, owner: str) -> int:
+    async def _version(conn: SqlConnection, owner: str) -> int:
         found = await conn.scalar(sa.select(roster_versions.c.version).where(roster_versions.c.owner == owner))
         return int(found or 0)
 
     @staticmethod
-    async def _bump(conn: AsyncConnection, owner: str) -> int:
+    async def _bump(conn: SqlConnection, owner: str) -> int:
         await upsert(
             conn,
             roster_versions,

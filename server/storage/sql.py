@@ -7,11 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tigase_py.server.storage.database import SqlConnection
 
 
 async def upsert(
-    conn: AsyncConnection,
+    conn: SqlConnection,
     table: sa.Table,
     values: Mapping[str, Any],
     keys: Sequence[str],
@@ -34,7 +35,7 @@ async def upsert(
 
 
 async def insert_missing(
-    conn: AsyncConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+    conn: SqlConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> None:
     """Insert the `rows` whose unique `keys` are not present yet; the others are left alone."""
     if not rows:

@@ -13,9 +13,8 @@ import scramp
 import sqlalchemy as sa
 from scramp.utils import saslprep
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tigase_py.server.storage.database import Database
+from tigase_py.server.storage.database import Database, SqlConnection
 from tigase_py.server.storage.errors import UserExists, UserNotFound
 from tigase_py.server.storage.metadata import (
     DOMAIN_LENGTH,
@@ -53,7 +52,7 @@ user_credentials = sa.Table(
     **TABLE_OPTIONS,
 )
 
-Purge = Callable[[AsyncConnection, str], Awaitable[bool]]
+Purge = Callable[[SqlConnection, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ async def test_scram_login_runs_no_pbkdf2_and_one_query(
             statements.append(statement.split(None, 1)[0].upper())
 
         db = handle.server.storage.db
-        engine = db.engine.sync_engine
+        engine = db.sql_engine
         event.listen(engine, "before_cursor_execute", record)
         if db.reader is not None:  # the hot reads on SQLite bypass the engine's events
             db.reader.trace = lambda statement: record(None, None, statement)
