@@ -206,7 +206,7 @@ class Database:
         compiled = self.reader.compiled(statement) if self.reader is not None else None
         try:
             if self.reader is not None and compiled is not None:
-                return await self.reader.fetch_all(compiled, values)
+                return self.reader.fetch_all(compiled, values)
             async with self.engine.connect() as conn:
                 return [tuple(row) for row in await conn.execute(statement, dict(values))]
         except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
@@ -222,7 +222,7 @@ class Database:
 
     async def close(self) -> None:
         if self.reader is not None:
-            await self.reader.close()
+            self.reader.close()
         if self.inline is not None:
             self.inline.dispose()
         await self.engine.dispose()

@@ -7,8 +7,8 @@ statement finishes in microseconds without waiting for the disk, so the embedded
 SQLAlchemy engine inline instead, the way Prosody's file storage runs on its one thread.
 
 `InlineConnection` offers the calls the stores make on an `AsyncConnection` (`execute`, `scalar`,
-`scalars`, `exec_driver_sql`, `run_sync`, `dialect`); `Database` hands one out for SQLite files and serialises writers, so
-no statement ever waits for a lock held by this process.
+`scalars`, `exec_driver_sql`, `run_sync`, `dialect`); `Database` hands one out for SQLite files and
+serialises writers, so no statement ever waits for a lock held by this process.
 """
 
 from __future__ import annotations

@@ -175,6 +175,16 @@ def test_presence_storm_delivers_broadcasts_to_contacts(ours, tmp_path):
     assert result.latency.count > 0
 
 
+def test_a_subscription_storm_is_confirmed_in_full(ours, tmp_path):
+    """150 sessions ask 4 contacts each at once: 600 subscriptions, about 2,400 roster writes on SQLite."""
+    config, port = ours
+    args = ["-s", "presence-storm", "--sessions", "150", "--contacts", "4", "--rate", "1"]
+    (result,) = load_run(config, *ours_args(port), *args, *SHORT, tmp_path=tmp_path)
+    assert result.status == "ok" and result.sessions_ok == 150, result.error_messages
+    assert result.note == "", result.note  # "only N of 600 roster subscriptions were confirmed" otherwise
+    assert result.errors == 0
+
+
 @pytest.mark.parametrize("kind", ["muc-fanout", "pubsub-fanout"])
 def test_fanout_without_the_service_is_reported_not_supported(ours, tmp_path, kind):
     config, port = ours

@@ -79,7 +79,7 @@ async def test_the_read_connection_cannot_write(tmp_path: Path) -> None:
         connection = storage.db.reader._connection
         assert connection is not None
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await connection.execute("DELETE FROM users")
+            connection.execute("DELETE FROM users")
     finally:
         await storage.close()
 
