@@ -64,10 +64,17 @@ async def test_status_watch_redraws_until_interrupted(tmp_path: Path) -> None:
     async with running_server(tmp_path):
         process = await asyncio.create_subprocess_exec(
             *cli_command(), "--config", os.fspath(tmp_path / "tigase.toml"), "status", "--watch", "--interval", "0.5",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "COLUMNS": "200"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "200", "FORCE_COLOR": "1"},  # draw every screen, as on a terminal
         )  # fmt: skip
-        await asyncio.sleep(3)
+        assert process.stdout is not None
+        seen = b""
+        async with asyncio.timeout(TIMEOUT):  # interrupt only once two screens were drawn
+            while seen.count(b"Ctrl-C to stop") < 2:
+                chunk = await process.stdout.read(4096)
+                assert chunk, "status --watch ended before drawing twice"
+                seen += chunk
         process.send_signal(signal.SIGINT)
         out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
     assert process.returncode == 0, err.decode()
-    assert "HEALTHY" in out.decode() and "Ctrl-C to stop" in out.decode()
+    assert "HEALTHY" in (seen + out).decode()
