@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tigase_py.installer import health, inventory, render, runner, wheelhouse
+from tigase_py.installer import database, health, inventory, render, runner, wheelhouse
 from tigase_py.installer.events import HostTally
 from tigase_py.installer.options import InstallOptions, Targets
 
@@ -72,6 +72,7 @@ def install(
     progress: runner.Progress | None = None,
 ) -> Report:
     """Run site.yml; raises ValueError / ConfigError on bad options, WheelhouseError on build trouble."""
+    options = database.resolve(options)
     render.validate(options)
     wheels = prepare_wheelhouse(options, wheel_cache)
     with tempfile.TemporaryDirectory(prefix="tigase-py-install-") as scratch:  # holds a fresh private key

@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from tigase_py.installer import inventory, render, toml_text, wheelhouse
+from tigase_py.installer import database, inventory, render, toml_text, wheelhouse
 from tigase_py.installer.options import InstallOptions, Targets
 from tigase_py.server.config.errors import ConfigError
 
@@ -151,3 +151,50 @@ def test_install_vars_carry_config_certificates_and_wheelhouse(tmp_path):
     assert [item["dest"] for item in extravars["tigase_cert_files"]] == ["chat.example.crt", "chat.example.key"]
     assert extravars["tigase_cert_replace"] is False  # self-signed: made once, never replaced
     assert all(Path(item["src"]).is_file() for item in extravars["tigase_cert_files"])
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("db.example", (None, "db.example", None)),
+        ("db.example:2222", (None, "db.example", 2222)),
+        ("deploy@db.example:2222", ("deploy", "db.example", 2222)),
+        ("deploy@10.0.0.5", ("deploy", "10.0.0.5", None)),
+        ("[::1]:2222", (None, "::1", 2222)),
+        ("fe80::1", (None, "fe80::1", None)),
+    ],
+)
+def test_split_host_reads_user_host_and_port(name, parts):
+    assert inventory.split_host(name) == parts
+
+
+def test_host_port_and_user_in_the_name_win_over_the_options():
+    targets = Targets(hosts=("deploy@db.example:2222", "other.example"), ssh_user="ops", ssh_port=22)
+    hosts = inventory.build_inventory(targets)["all"]["hosts"]  # type: ignore[index]
+    first, second = hosts["deploy@db.example:2222"], hosts["other.example"]
+    assert (first["ansible_host"], first["ansible_user"], first["ansible_port"]) == ("db.example", "deploy", 2222)
+    assert (second["ansible_host"], second["ansible_user"], second["ansible_port"]) == ("other.example", "ops", 22)
+
+
+def test_db_admin_url_makes_the_server_url_from_the_account():
+    options = InstallOptions(
+        db_admin_url="mysql://root:rootpw@db.example:3307/", db_user="chat", db_name="chatdb", db_password="p@ss"
+    )
+    resolved = database.resolve(options)
+    assert resolved.db_url == "mysql://chat:p%40ss@db.example:3307/chatdb"
+    render.validate(resolved)
+    assert tomllib.loads(render.render(resolved))["storage"]["url"] == resolved.db_url
+
+
+def test_db_admin_url_with_db_takes_the_account_from_the_db_url():
+    options = InstallOptions(
+        db_admin_url="mysql://root:rootpw@db.example/", db_url="mysql+asyncmy://chat:secret@db.example/chatdb"
+    )
+    resolved = database.resolve(options)
+    assert (resolved.db_name, resolved.db_user, resolved.db_password) == ("chatdb", "chat", "secret")
+    assert resolved.db_url == options.db_url
+
+
+def test_without_db_admin_url_the_options_stay():
+    options = InstallOptions(db_url="sqlite+aiosqlite:////srv/x.db")
+    assert database.resolve(options) is options
