@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,8 +97,15 @@ BECOME_REFUSED = (
 )
 
 
+def _without_noise(message: str) -> str:
+    """Drop ansible's "Task failed: " prefix and ssh's notes about adding a host key."""
+    message = re.sub(r"Warning: Permanently added \S+ \(\S+\) to the list of known hosts\.\s*", "", message)
+    return message.removeprefix("Task failed: ").strip()
+
+
 def explain_unreachable(message: str) -> str:
     """One line for a host ansible could not log in to: a refused key is named as such."""
+    message = _without_noise(message)
     if any(marker in message for marker in KEY_REFUSED):
         return one_line(f"SSH refused the login: the key was not accepted ({message})")
     return one_line(f"unreachable: {message}")
@@ -105,6 +113,7 @@ def explain_unreachable(message: str) -> str:
 
 def explain_failure(message: str) -> str:
     """One line for a failed task; a refused sudo is named as a privilege escalation failure."""
+    message = _without_noise(message)
     if any(marker in message for marker in BECOME_REFUSED):
         return one_line(f"privilege escalation failed: the SSH user cannot become root with sudo ({message})")
     return message
