@@ -58,8 +58,13 @@ class Report:
 
 
 def prepare_wheelhouse(options: InstallOptions, cache: Path) -> wheelhouse.Wheelhouse:
+    """--wheelhouse; else a build of this checkout; else the wheelhouse this installed copy came with."""
     if options.wheelhouse is not None:
         return wheelhouse.inspect(options.wheelhouse)
+    if wheelhouse.source_checkout() is None:
+        shipped = wheelhouse.installed_wheelhouse()
+        if shipped is not None:
+            return wheelhouse.inspect(shipped)
     return wheelhouse.build(cache)
 
 

@@ -137,10 +137,9 @@ def in_root(root: Path, *argv: str, timeout: float = 60) -> subprocess.Completed
     return subprocess.run(["chroot", str(root), *argv], capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(
-        "install",
-        "--inventory", inventory(tmp_path, root),
+def server_options(ports: dict[str, int]) -> list[str]:
+    """The install options every run of a test repeats (a second run with them changes nothing)."""
+    return [
         "--vhost", VHOST,
         "--admin", ADMIN,
         "--admin-password", PASSWORD,
@@ -148,12 +147,30 @@ def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> s
         "--direct-tls-port", str(ports["direct"]),
         "--http-port", str(ports["http"]),
         "--max-connections", "2000",
-        "--log-dir", tmp_path / "logs",
         "--json",
-        *extra,
+    ]  # fmt: skip
+
+
+def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(
+        "install", "--inventory", inventory(tmp_path, root), *server_options(ports),
+        "--log-dir", tmp_path / "logs", *extra,
         env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
         timeout=900,
     )  # fmt: skip
+
+
+def mount_devpts(root: Path) -> None:
+    """A private devpts in the root: ansible-runner, run inside by `install --local`, needs pseudo-terminals."""
+    pts = str(root / "dev/pts")
+    subprocess.run(["mount", "-t", "devpts", "-o", "newinstance,ptmxmode=0666", "devpts", pts], check=True)
+
+
+def install_from_inside(root: Path, ports: dict[str, int], *extra: str) -> subprocess.CompletedProcess[str]:
+    """`tigase-py install --local` run by the copy installed in the root, with a clean environment."""
+    env = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "NO_COLOR=1"]
+    command = [*env, f"{PREFIX}/venv/bin/tigase-py", "install", "--local", *server_options(ports)]
+    return in_root(root, *command, "--log-dir", "/root/install-logs", *extra, timeout=900)
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -24,7 +24,9 @@ from tests.integration.chroot_root import (
     fresh_root,
     in_root,
     install,
+    install_from_inside,
     inventory,
+    mount_devpts,
     server_running,
 )
 from tests.xmpp_harness import login
@@ -108,14 +110,25 @@ async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chr
     assert {"Write tigase.toml", "Write the systemd unit"} <= set(planned["changed_tasks"])
     assert (chroot / "etc/systemd/system/tigase-py.service").read_text() == unit
 
-    # An upgrade reinstalls the wheel, upgrades the schema and restarts; the server answers again.
+    # The installed copy installs onto its own machine (`--local`, no SSH) with the wheelhouse the
+    # install left beside its venv: the same options change nothing, and it upgrades in place.
+    mount_devpts(chroot)
+    local = install_from_inside(chroot, ports)
+    assert local.returncode == 0, local.stderr[-3000:]
+    (here,) = json.loads(local.stdout)["hosts"]
+    assert here["host"] == "localhost" and here["service_mode"] == "direct"
+    assert here["changed"] == 0, here["changed_tasks"]
+    assert {c["name"]: c["ok"] for c in here["checks"]} == {"xmpp": True, "http": True}
+
     pid_before = (chroot / "var/lib/tigase-py/tigase-py.pid").read_text()
-    upgraded = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), "--upgrade")
+    upgraded = install_from_inside(chroot, ports, "--upgrade")
     assert upgraded.returncode == 0, upgraded.stderr[-3000:]
     (after,) = json.loads(upgraded.stdout)["hosts"]
     assert "Reinstall the server package from the new wheel (upgrade)" in after["changed_tasks"]
     assert all(check["ok"] for check in after["checks"]) and len(after["checks"]) == 2
     assert (chroot / "var/lib/tigase-py/tigase-py.pid").read_text() != pid_before  # restarted
+    client = await login(handle, ADMIN, PASSWORD)  # type: ignore[arg-type]
+    client.disconnect()
 
     # Uninstall stops the server and removes the prefix, keeping the config and the data.
     removed = run_cli(
