@@ -8,6 +8,8 @@ through the installed `tigase-py db init`, creates the admin account and starts 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from tests.integration.chroot_root import (
 )
 from tests.storage_fixtures import ADMIN_PASSWORD, ADMIN_USER, MariaDB
 from tests.xmpp_harness import login
+from tigase_py.installer.database import LOCAL_MARIADB
 
 pytestmark = [*CHROOT_MARKS, pytest.mark.mariadb]
 
@@ -114,6 +117,42 @@ async def test_install_with_mariadb_creates_database_account_schema_and_admin(
     client.disconnect()
 
     second = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), *db_options)
+    assert second.returncode == 0, second.stderr[-3000:]
+    (again,) = json.loads(second.stdout)["hosts"]
+    assert again["changed"] == 0, again["changed_tasks"]
+
+
+def mariadb_port_taken() -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", LOCAL_MARIADB[1])) == 0
+
+
+# apt fetching and installing MariaDB in the root adds about 3 minutes: outside the default run's budget.
+@pytest.mark.skipif(
+    os.environ.get("TIGASE_PY_TEST_INSTALL_MARIADB") != "1", reason="set TIGASE_PY_TEST_INSTALL_MARIADB=1 to run"
+)
+@pytest.mark.skipif(mariadb_port_taken(), reason="127.0.0.1:3306 is taken; --install-mariadb's server needs it")
+async def test_install_mariadb_installs_and_starts_it_without_systemd(tmp_path, chroot, wheels):
+    ports = {"c2s": free_port(), "direct": free_port(), "http": free_port()}
+    options = ["--wheelhouse", str(wheels), "--install-mariadb", "--db-password", "local-db-secret"]
+
+    # apt fetches MariaDB into the root (the root reaches deb.debian.org through this machine's network).
+    first = install(tmp_path, chroot, ports, *options)
+    assert first.returncode == 0, first.stderr[-3000:]
+    (host,) = json.loads(first.stdout)["hosts"]
+    assert {"Install the MariaDB server (Debian family)", "Start MariaDB with its init script"} <= set(
+        host["changed_tasks"]
+    )  # systemd is not PID 1 in the root: Debian's init script starts it
+    assert {c["name"]: c["ok"] for c in host["checks"]} == {"xmpp": True, "http": True}
+    assert any(Path(f"/proc/{pid}/exe").resolve().name == "mariadbd" for pid in processes_in(chroot))
+    config = tomllib.loads((chroot / "etc/tigase-py/tigase.toml").read_text())
+    assert config["storage"]["url"] == "mysql://tigase:local-db-secret@127.0.0.1:3306/tigase"
+    status = in_root(chroot, *CLI, "db", "status", "--json")
+    assert status.returncode == 0 and json.loads(status.stdout)["upgrade_needed"] is False, status.stderr
+    client = await login(SimpleNamespace(starttls_port=ports["c2s"], clients=[]), ADMIN, PASSWORD)  # type: ignore[arg-type]
+    client.disconnect()
+
+    second = install(tmp_path, chroot, ports, *options)
     assert second.returncode == 0, second.stderr[-3000:]
     (again,) = json.loads(second.stdout)["hosts"]
     assert again["changed"] == 0, again["changed_tasks"]

@@ -198,3 +198,10 @@ def test_db_admin_url_with_db_takes_the_account_from_the_db_url():
 def test_without_db_admin_url_the_options_stay():
     options = InstallOptions(db_url="sqlite+aiosqlite:////srv/x.db")
     assert database.resolve(options) is options
+
+
+def test_install_mariadb_points_the_server_at_the_local_mariadb():
+    options = InstallOptions(install_mariadb=True, db_password="secret")
+    assert database.resolve(options).db_url == "mysql://tigase:secret@127.0.0.1:3306/tigase"
+    with pytest.raises(ValueError, match="--install-mariadb needs --db-password"):
+        database.resolve(InstallOptions(install_mariadb=True))
