@@ -170,7 +170,10 @@ def install(
     log_dir: LogDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Install the server on hosts: user, venv, config, TLS, systemd unit, schema, admin, start, health check."""
+    """Install the server on hosts: user, venv, config, TLS, systemd unit, schema, admin, start, health check.
+
+    Exit: 0 ok, 1 a host failed (sudo, database, port, OS, check), 2 bad arguments, 3 unreachable or key refused.
+    """
     from tigase_py.installer import deploy, runner
     from tigase_py.installer.options import InstallOptions
     from tigase_py.installer.wheelhouse import WheelhouseError, default_cache
