@@ -205,3 +205,26 @@ def test_install_mariadb_points_the_server_at_the_local_mariadb():
     assert database.resolve(options).db_url == "mysql://tigase:secret@127.0.0.1:3306/tigase"
     with pytest.raises(ValueError, match="--install-mariadb needs --db-password"):
         database.resolve(InstallOptions(install_mariadb=True))
+
+
+def test_an_installed_copy_uses_the_wheelhouse_beside_its_venv(tmp_path, monkeypatch):
+    from tigase_py.installer import deploy
+    from tigase_py.server import __version__
+
+    shipped = tmp_path / "wheelhouse"
+    shipped.mkdir()
+    (shipped / f"tigase_py-{__version__}-py3-none-any.whl").write_bytes(b"")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(wheelhouse, "source_checkout", lambda: None)
+    assert wheelhouse.installed_wheelhouse() == shipped
+    found = deploy.prepare_wheelhouse(InstallOptions(), tmp_path / "cache")
+    assert (found.directory, found.version) == (shipped, __version__)
+    assert not (tmp_path / "cache").exists()  # nothing built
+
+
+def test_without_checkout_or_shipped_wheelhouse_the_error_asks_for_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(wheelhouse, "source_checkout", lambda: None)
+    assert wheelhouse.installed_wheelhouse() is None
+    with pytest.raises(wheelhouse.WheelhouseError, match="pass --wheelhouse DIR"):
+        wheelhouse.build(tmp_path / "cache")
