@@ -125,11 +125,20 @@ def _install(tmp_path: Path, ssh: SshHost, key: Path) -> subprocess.CompletedPro
         "--log-dir", tmp_path / "logs", "--json",
         env={
             "HOME": str(tmp_path),  # ansible's own files (~/.ansible) go here
-            "ANSIBLE_SSH_EXTRA_ARGS": f"-o UserKnownHostsFile={ssh.known_hosts}",  # not this machine's
-            "ANSIBLE_SSH_ARGS": "-o ControlMaster=no",  # no master connection outlives the run
+            # ssh, sftp and scp all take these: the host key goes to the test's file, not this machine's
+            # known_hosts, and no master connection outlives the run.
+            "ANSIBLE_SSH_ARGS": f"-o ControlMaster=no -o UserKnownHostsFile={ssh.known_hosts}",
         },
         timeout=180,
     )  # fmt: skip
+
+
+def _my_known_hosts() -> bytes | None:
+    """The controller user's own known_hosts (ssh reads the home from passwd, not $HOME)."""
+    try:
+        return (Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh/known_hosts").read_bytes()
+    except OSError:
+        return None
 
 
 def _host_files(ssh: SshHost) -> list[str]:
@@ -140,7 +149,7 @@ def _host_files(ssh: SshHost) -> list[str]:
 
 
 def test_wrong_ssh_key_is_one_line_and_exit_3(tmp_path, ssh_host):
-    before = [path.exists() for path in INSTALL_PATHS]
+    before, known = [path.exists() for path in INSTALL_PATHS], _my_known_hosts()
     done = _install(tmp_path, ssh_host, ssh_host.wrong_key)
     assert done.returncode == 3, done.stderr[-3000:]
     (host,) = json.loads(done.stdout)["hosts"]
@@ -152,10 +161,11 @@ def test_wrong_ssh_key_is_one_line_and_exit_3(tmp_path, ssh_host):
     assert "Permission denied (publickey)" in errors[0], errors
     assert [path.exists() for path in INSTALL_PATHS] == before
     assert _host_files(ssh_host) == []
+    assert _my_known_hosts() == known and ssh_host.known_hosts.is_file()
 
 
 def test_user_without_sudo_is_one_line_and_exit_1(tmp_path, ssh_host):
-    before = [path.exists() for path in INSTALL_PATHS]
+    before, known = [path.exists() for path in INSTALL_PATHS], _my_known_hosts()
     users_before = {entry.pw_name for entry in pwd.getpwall()}
     started = time.monotonic()
     done = _install(tmp_path, ssh_host, ssh_host.key)
@@ -170,3 +180,4 @@ def test_user_without_sudo_is_one_line_and_exit_1(tmp_path, ssh_host):
     assert [path.exists() for path in INSTALL_PATHS] == before
     assert {entry.pw_name for entry in pwd.getpwall()} == users_before
     assert _host_files(ssh_host) == []
+    assert _my_known_hosts() == known and ssh_host.known_hosts.is_file()
