@@ -84,6 +84,7 @@ def failure_message(result: Mapping[str, Any]) -> str:
 
 
 # How ssh and sudo say the login or the escalation was refused (OpenSSH, sudo, ansible's become).
+HOST_KEY_CHANGED = ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed")
 KEY_REFUSED = ("Permission denied (publickey", "Permission denied, please try again", "no such identity")
 BECOME_REFUSED = (
     "Missing sudo password",
@@ -106,6 +107,11 @@ def _without_noise(message: str) -> str:
 def explain_unreachable(message: str) -> str:
     """One line for a host ansible could not log in to: a refused key is named as such."""
     message = _without_noise(message)
+    if any(marker in message for marker in HOST_KEY_CHANGED):
+        return (
+            "SSH refused the host: its host key is not the one in known_hosts "
+            "(check the host, then remove the old key with `ssh-keygen -R`)"
+        )
     if any(marker in message for marker in KEY_REFUSED):
         return one_line(f"SSH refused the login: the key was not accepted ({message})")
     return one_line(f"unreachable: {message}")

@@ -161,7 +161,7 @@ def test_wrong_ssh_key_is_one_line_and_exit_3(tmp_path, ssh_host):
     assert "Permission denied (publickey)" in errors[0], errors
     assert [path.exists() for path in INSTALL_PATHS] == before
     assert _host_files(ssh_host) == []
-    assert _my_known_hosts() == known and ssh_host.known_hosts.is_file()
+    assert _my_known_hosts() == known and ssh_host.known_hosts.is_file()  # accept-new learnt the key
 
 
 def test_user_without_sudo_is_one_line_and_exit_1(tmp_path, ssh_host):
@@ -181,3 +181,18 @@ def test_user_without_sudo_is_one_line_and_exit_1(tmp_path, ssh_host):
     assert {entry.pw_name for entry in pwd.getpwall()} == users_before
     assert _host_files(ssh_host) == []
     assert _my_known_hosts() == known and ssh_host.known_hosts.is_file()
+
+
+def test_changed_host_key_is_refused_with_exit_3(tmp_path, ssh_host):
+    # known_hosts holds another key for this host: the login must stop before the key is used.
+    other = " ".join(ssh_host.wrong_key.with_suffix(".pub").read_text().split()[:2])
+    ssh_host.known_hosts.write_text(f"[127.0.0.1]:{ssh_host.port} {other}\n")
+    done = _install(tmp_path, ssh_host, ssh_host.key)
+    assert done.returncode == 3, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    target = f"{ssh_host.user}@127.0.0.1:{ssh_host.port}"
+    assert errors == [
+        f"error: {target}: SSH refused the host: its host key is not the one in known_hosts "
+        "(check the host, then remove the old key with `ssh-keygen -R`)"
+    ], done.stderr
+    assert _host_files(ssh_host) == []

@@ -98,3 +98,11 @@ def test_other_failures_keep_their_message():
     tally = Tally()
     tally.feed(event("runner_on_failed", msg="Task failed: port 5222 is in use by another process"))
     assert tally.hosts["h1"].error == "port 5222 is in use by another process"
+
+
+def test_changed_host_key_is_named_without_the_banner():
+    tally = Tally()
+    banner = "@@@@\r\n@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @\r\n...\r\nHost key verification failed."
+    tally.feed(event("runner_on_unreachable", msg=f"Task failed: Failed to connect to the host via ssh: {banner}"))
+    assert tally.hosts["h1"].error is not None
+    assert tally.hosts["h1"].error.startswith("SSH refused the host: its host key is not the one in known_hosts")
