@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tigase_py.installer import health, inventory, render, runner, wheelhouse
+from tigase_py.installer import database, health, inventory, render, runner, wheelhouse
 from tigase_py.installer.events import HostTally
 from tigase_py.installer.options import InstallOptions, Targets
 
@@ -58,8 +58,13 @@ class Report:
 
 
 def prepare_wheelhouse(options: InstallOptions, cache: Path) -> wheelhouse.Wheelhouse:
+    """--wheelhouse; else a build of this checkout; else the wheelhouse this installed copy came with."""
     if options.wheelhouse is not None:
         return wheelhouse.inspect(options.wheelhouse)
+    if wheelhouse.source_checkout() is None:
+        shipped = wheelhouse.installed_wheelhouse()
+        if shipped is not None:
+            return wheelhouse.inspect(shipped)
     return wheelhouse.build(cache)
 
 
@@ -72,6 +77,7 @@ def install(
     progress: runner.Progress | None = None,
 ) -> Report:
     """Run site.yml; raises ValueError / ConfigError on bad options, WheelhouseError on build trouble."""
+    options = database.resolve(options)
     render.validate(options)
     wheels = prepare_wheelhouse(options, wheel_cache)
     with tempfile.TemporaryDirectory(prefix="tigase-py-install-") as scratch:  # holds a fresh private key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,48 @@ def failure_message(result: Mapping[str, Any]) -> str:
     return "failed"
 
 
+# How ssh and sudo say the login or the escalation was refused (OpenSSH, sudo, ansible's become).
+HOST_KEY_CHANGED = ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed")
+KEY_REFUSED = ("Permission denied (publickey", "Permission denied, please try again", "no such identity")
+BECOME_REFUSED = (
+    "Missing sudo password",
+    "a password is required",
+    "is not in the sudoers file",
+    "is not allowed to execute",
+    "sudo: not found",
+    "sudo: command not found",
+    "Incorrect sudo password",
+    "waiting for privilege escalation prompt",
+)
+
+
+def _without_noise(message: str) -> str:
+    """Drop ansible's "Task failed: " prefix and ssh's notes about adding a host key."""
+    message = re.sub(r"Warning: Permanently added \S+ \(\S+\) to the list of known hosts\.\s*", "", message)
+    return message.removeprefix("Task failed: ").strip()
+
+
+def explain_unreachable(message: str) -> str:
+    """One line for a host ansible could not log in to: a refused key is named as such."""
+    message = _without_noise(message)
+    if any(marker in message for marker in HOST_KEY_CHANGED):
+        return (
+            "SSH refused the host: its host key is not the one in known_hosts "
+            "(check the host, then remove the old key with `ssh-keygen -R`)"
+        )
+    if any(marker in message for marker in KEY_REFUSED):
+        return one_line(f"SSH refused the login: the key was not accepted ({message})")
+    return one_line(f"unreachable: {message}")
+
+
+def explain_failure(message: str) -> str:
+    """One line for a failed task; a refused sudo is named as a privilege escalation failure."""
+    message = _without_noise(message)
+    if any(marker in message for marker in BECOME_REFUSED):
+        return one_line(f"privilege escalation failed: the SSH user cannot become root with sudo ({message})")
+    return message
+
+
 @dataclass(slots=True)
 class Tally:
     """All hosts of one run, fed event by event."""
@@ -106,10 +149,10 @@ class Tally:
         ignored = bool(data.get("ignore_errors"))
         if kind == "unreachable":
             tally.unreachable = True
-            tally.error = tally.error or one_line(f"unreachable: {failure_message(result)}")
+            tally.error = tally.error or explain_unreachable(failure_message(result))
         elif kind == "failed" and not ignored:
             tally.failed += 1
-            tally.error = tally.error or failure_message(result)
+            tally.error = tally.error or explain_failure(failure_message(result))
         elif kind == "skipped":
             tally.skipped += 1
         else:

@@ -17,6 +17,26 @@ def ssh_args(targets: Targets) -> str:
     return f"-o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout={targets.connect_timeout}"
 
 
+def split_host(name: str) -> tuple[str | None, str, int | None]:
+    """``[user@]host[:port]`` (an IPv6 address in brackets: ``[::1]:2222``) -> (user, host, port)."""
+    user, at, rest = name.rpartition("@")
+    address, port = rest, None
+    if rest.startswith("["):
+        address, _, tail = rest[1:].partition("]")
+        port_text = tail.removeprefix(":")
+    elif rest.count(":") == 1:
+        address, _, port_text = rest.partition(":")
+    else:
+        port_text = ""  # a bare IPv6 address, or no port
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"{name}: the port must be a number from 1 to 65535")
+        port = int(port_text)
+    if not address:
+        raise ValueError(f"{name}: no host name")
+    return (user if at else None), address, port
+
+
 def build_inventory(targets: Targets) -> dict[str, Any] | str:
     """A YAML-shaped inventory for ansible-runner, or the path of the user's inventory file."""
     if targets.inventory is not None:
@@ -28,12 +48,13 @@ def build_inventory(targets: Targets) -> dict[str, Any] | str:
         return {"all": {"hosts": {"localhost": local}}}
     hosts: dict[str, dict[str, Any]] = {}
     for name in targets.hosts:
-        host: dict[str, Any] = {"ansible_host": name, "ansible_ssh_common_args": ssh_args(targets)}
+        user, address, port = split_host(name)
+        host: dict[str, Any] = {"ansible_host": address, "ansible_ssh_common_args": ssh_args(targets)}
         host["ansible_python_interpreter"] = "auto_silent"
-        if targets.ssh_port is not None:
-            host["ansible_port"] = targets.ssh_port
-        if targets.ssh_user is not None:
-            host["ansible_user"] = targets.ssh_user
+        if port is not None or targets.ssh_port is not None:
+            host["ansible_port"] = port if port is not None else targets.ssh_port
+        if user is not None or targets.ssh_user is not None:
+            host["ansible_user"] = user if user is not None else targets.ssh_user
         if targets.ssh_key is not None:
             host["ansible_ssh_private_key_file"] = str(targets.ssh_key)
         hosts[name] = host

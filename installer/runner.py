@@ -68,6 +68,9 @@ def run_playbook(
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "ANSIBLE_LOCALHOST_WARNING": "0",
+        # ansible-runner turns host key checking off unless told; keep it on, so the inventory's
+        # StrictHostKeyChecking=accept-new holds: a new host's key is learnt, a changed key refused.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
     }
     runner = ansible_runner.run(
         private_data_dir=str(private),

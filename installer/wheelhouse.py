@@ -35,6 +35,21 @@ def source_checkout() -> Path | None:
     return None
 
 
+def installed_wheelhouse() -> Path | None:
+    """The wheelhouse an install unpacked beside this virtual environment (``<prefix>/wheelhouse``).
+
+    A copy of tigase-py that ``tigase-py install`` put on a host runs from ``<prefix>/venv``; its own
+    wheel and dependencies are still in ``<prefix>/wheelhouse``, so ``install --local`` there needs
+    no checkout and no index.
+    """
+    from tigase_py.server import __version__
+
+    directory = Path(sys.prefix).parent / "wheelhouse"
+    if sys.prefix == sys.base_prefix or not any(directory.glob(f"{WHEEL_PREFIX}{__version__}-*.whl")):
+        return None
+    return directory
+
+
 def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -65,7 +80,9 @@ def build(directory: Path, source: Path | None = None) -> Wheelhouse:
     """``pip wheel`` the checkout and its dependencies into ``directory`` (old server wheels removed)."""
     source = source or source_checkout()
     if source is None:
-        raise WheelhouseError("this tigase-py is not installed from a source checkout; pass --wheelhouse DIR")
+        raise WheelhouseError(
+            "this tigase-py is neither a source checkout nor an install with its wheelhouse; pass --wheelhouse DIR"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob(f"{WHEEL_PREFIX}*.whl"):
         old.unlink()

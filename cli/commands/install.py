@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 ADMIN_TASK = "Report the admin account"
 UNIT_PATH = "/etc/systemd/system/tigase-py.service"
 
-HostsArgument = Annotated[list[str] | None, typer.Argument(help="Hosts to reach over SSH.", show_default=False)]
+HostsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(help="Hosts to reach over SSH: [USER@]HOST[:PORT] ([::1]:22 for IPv6).", show_default=False),
+]
 InventoryOption = Annotated[
     Path | None, typer.Option("--inventory", "-i", help="An ansible inventory file instead of HOST...", exists=True)
 ]
@@ -44,11 +47,17 @@ def _targets(
     ssh_port: int | None,
     ssh_key: Path | None,
 ) -> Targets:
+    from tigase_py.installer.inventory import split_host
     from tigase_py.installer.options import Targets
 
     chosen = sum((bool(hosts), inventory is not None, local))
     if chosen != 1:
         raise errors.UsageError("give HOST..., --inventory FILE or --local (exactly one)")
+    for host in hosts or ():
+        try:
+            split_host(host)
+        except ValueError as exc:
+            raise errors.UsageError(str(exc)) from None
     return Targets(tuple(hosts or ()), inventory, local, ssh_user, ssh_port, ssh_key)
 
 
@@ -161,7 +170,10 @@ def install(
     log_dir: LogDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Install the server on hosts: user, venv, config, TLS, systemd unit, schema, admin, start, health check."""
+    """Install the server on hosts: user, venv, config, TLS, systemd unit, schema, admin, start, health check.
+
+    Exit: 0 ok, 1 a host failed (sudo, database, port, OS, check), 2 bad arguments, 3 unreachable or key refused.
+    """
     from tigase_py.installer import deploy, runner
     from tigase_py.installer.options import InstallOptions
     from tigase_py.installer.wheelhouse import WheelhouseError, default_cache

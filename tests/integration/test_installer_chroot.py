@@ -1,21 +1,12 @@
 """`tigase-py install` runs its real playbooks into a Debian 12 root entered through ansible's chroot connection.
 
-The root is built once with debootstrap and cached as a tarball (CACHE_DIR); every run unpacks a fresh
-copy under /var/tmp, mounts a fresh /proc in it and removes it afterwards. The chroot shares this
-machine's network, so the server started inside it listens on this machine's loopback.
+The root comes from tests/integration/chroot_root.py: a fresh copy of a cached debootstrap per test.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,128 +15,29 @@ from types import SimpleNamespace
 import pytest
 
 from tests.helpers import free_port, run_cli
+from tests.integration.chroot_root import (
+    ADMIN,
+    CHROOT_MARKS,
+    PASSWORD,
+    PREFIX,
+    VHOST,
+    fresh_root,
+    in_root,
+    install,
+    install_from_inside,
+    inventory,
+    mount_devpts,
+    server_running,
+)
 from tests.xmpp_harness import login
 
-CACHE_DIR = Path(os.environ.get("TIGASE_PY_TEST_CACHE", "/var/cache/tigase-py-tests"))
-ROOT_TARBALL = CACHE_DIR / "bookworm-minbase-v2.tar.gz"  # bump when DEBOOTSTRAP changes
-DEBOOTSTRAP = [
-    "debootstrap",
-    "--variant=minbase",
-    "--include=python3,python3-venv,python3-apt,ca-certificates",
-    "bookworm",
-]
-MIRROR = os.environ.get("TIGASE_PY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-VHOST = "example.test"
-ADMIN = f"admin@{VHOST}"
-PASSWORD = "install-secret-1"
-PREFIX = "/opt/tigase-py"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(1500),
-    pytest.mark.skipif(os.geteuid() != 0, reason="chroot and debootstrap need root"),
-    pytest.mark.skipif(
-        not ROOT_TARBALL.exists() and shutil.which("debootstrap") is None, reason="debootstrap is not installed"
-    ),
-]
+pytestmark = CHROOT_MARKS
 
 
-def cached_root() -> Path:
-    """The tarball of a debootstrapped bookworm; built when missing (one builder at a time)."""
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with (CACHE_DIR / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if ROOT_TARBALL.exists():
-            return ROOT_TARBALL
-        build = Path(tempfile.mkdtemp(prefix="tigase-py-debootstrap-", dir="/var/tmp"))
-        try:
-            subprocess.run([*DEBOOTSTRAP, str(build / "root"), MIRROR], check=True, capture_output=True, timeout=1200)
-            partial = ROOT_TARBALL.with_suffix(".part")
-            subprocess.run(["tar", "--numeric-owner", "-C", str(build / "root"), "-czf", str(partial), "."], check=True)
-            partial.rename(ROOT_TARBALL)
-        finally:
-            if not os.path.ismount(build / "root" / "proc"):
-                shutil.rmtree(build, ignore_errors=True)
-    return ROOT_TARBALL
-
-
-def server_running(root: Path) -> bool:
-    try:
-        pid = int((root / "var/lib/tigase-py/tigase-py.pid").read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def stop_chroot_server(root: Path) -> None:
-    pidfile = root / "var/lib/tigase-py/tigase-py.pid"
-    try:
-        pid = int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chroot() -> Iterator[Path]:
-    tarball = cached_root()
-    base = Path(tempfile.mkdtemp(prefix="tigase-py-chroot-", dir="/var/tmp"))
-    root = base / "root"
-    root.mkdir()
-    subprocess.run(["tar", "--numeric-owner", "-C", str(root), "-xzf", str(tarball)], check=True)
-    proc = root / "proc"
-    subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
-    try:
+    with fresh_root() as root:
         yield root
-    finally:
-        stop_chroot_server(root)
-        if subprocess.run(["umount", str(proc)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(proc)], check=False)
-        if not os.path.ismount(proc):  # never delete through a mount
-            shutil.rmtree(base, ignore_errors=True)
-
-
-def inventory(tmp_path: Path, root: Path) -> Path:
-    path = tmp_path / "inventory.yml"
-    host = {"ansible_connection": "community.general.chroot", "ansible_python_interpreter": "/usr/bin/python3"}
-    host["tigase_become"] = False
-    path.write_text(json.dumps({"all": {"hosts": {str(root): host}}}))  # JSON is YAML
-    return path
-
-
-def in_root(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["chroot", str(root), *argv], capture_output=True, text=True, timeout=60, check=False)
-
-
-def install(tmp_path: Path, root: Path, ports: dict[str, int], *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(
-        "install",
-        "--inventory", inventory(tmp_path, root),
-        "--vhost", VHOST,
-        "--admin", ADMIN,
-        "--admin-password", PASSWORD,
-        "--c2s-port", str(ports["c2s"]),
-        "--direct-tls-port", str(ports["direct"]),
-        "--http-port", str(ports["http"]),
-        "--max-connections", "2000",
-        "--log-dir", tmp_path / "logs",
-        "--json",
-        *extra,
-        env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
-        timeout=900,
-    )  # fmt: skip
 
 
 async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chroot):
@@ -218,14 +110,25 @@ async def test_install_into_debian_root_then_again_changes_nothing(tmp_path, chr
     assert {"Write tigase.toml", "Write the systemd unit"} <= set(planned["changed_tasks"])
     assert (chroot / "etc/systemd/system/tigase-py.service").read_text() == unit
 
-    # An upgrade reinstalls the wheel, upgrades the schema and restarts; the server answers again.
+    # The installed copy installs onto its own machine (`--local`, no SSH) with the wheelhouse the
+    # install left beside its venv: the same options change nothing, and it upgrades in place.
+    mount_devpts(chroot)
+    local = install_from_inside(chroot, ports)
+    assert local.returncode == 0, local.stderr[-3000:]
+    (here,) = json.loads(local.stdout)["hosts"]
+    assert here["host"] == "localhost" and here["service_mode"] == "direct"
+    assert here["changed"] == 0, here["changed_tasks"]
+    assert {c["name"]: c["ok"] for c in here["checks"]} == {"xmpp": True, "http": True}
+
     pid_before = (chroot / "var/lib/tigase-py/tigase-py.pid").read_text()
-    upgraded = install(tmp_path, chroot, ports, "--wheelhouse", str(wheels), "--upgrade")
+    upgraded = install_from_inside(chroot, ports, "--upgrade")
     assert upgraded.returncode == 0, upgraded.stderr[-3000:]
     (after,) = json.loads(upgraded.stdout)["hosts"]
     assert "Reinstall the server package from the new wheel (upgrade)" in after["changed_tasks"]
     assert all(check["ok"] for check in after["checks"]) and len(after["checks"]) == 2
     assert (chroot / "var/lib/tigase-py/tigase-py.pid").read_text() != pid_before  # restarted
+    client = await login(handle, ADMIN, PASSWORD)  # type: ignore[arg-type]
+    client.disconnect()
 
     # Uninstall stops the server and removes the prefix, keeping the config and the data.
     removed = run_cli(

@@ -18,6 +18,17 @@ runner = CliRunner()
         (["uninstall"], "HOST..., --inventory FILE or --local"),
         (["install", "--local", "--vhost", "bad host"], "--vhost bad host:"),
         (["install", "--local", "--admin", "not a jid"], "--admin: expected a bare JID"),
+        (["install", "db.example:99999"], "db.example:99999: the port must be a number from 1 to 65535"),
+        (["uninstall", "root@:22"], "root@:22: no host name"),
+        (["install", "--local", "--db-admin-url", "mysql://root:pw@127.0.0.1/"], "needs --db-password"),
+        (
+            ["install", "--local", "--db-admin-url", "mysql://root@db/", "--db", "sqlite:///x.db"],
+            "--db: must be a mysql:// or mariadb:// URL",
+        ),
+        (
+            ["install", "--local", "--db-admin-url", "mysql://root@db/", "--db", "mysql://db/tigase"],
+            "--db must name the user, the password and the database",
+        ),
     ],
 )
 def test_bad_arguments_are_usage_errors(tmp_path, args, message):

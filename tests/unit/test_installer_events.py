@@ -71,3 +71,38 @@ def test_exit_codes_unreachable_3_failed_1_ok_0():
     assert report(status="failed").exit_code == 1  # nothing ran at all
     good.checks = [health.Check("xmpp", False, "closed")]
     assert report(good).exit_code == 1
+
+
+def test_refused_key_is_named_without_the_known_hosts_note():
+    tally = Tally()
+    message = (
+        "Task failed: Failed to connect to the host via ssh: Warning: Permanently added '[127.0.0.1]:2222' (ED25519)"
+        " to the list of known hosts.\r\ndeploy@127.0.0.1: Permission denied (publickey)."
+    )
+    tally.feed(event("runner_on_unreachable", host="deploy@127.0.0.1:2222", msg=message, unreachable=True))
+    assert tally.hosts["deploy@127.0.0.1:2222"].error == (
+        "SSH refused the login: the key was not accepted "
+        "(Failed to connect to the host via ssh: deploy@127.0.0.1: Permission denied (publickey).)"
+    )
+
+
+def test_missing_sudo_rights_are_a_privilege_escalation_failure():
+    tally = Tally()
+    tally.feed(event("runner_on_failed", task="Gathering Facts", msg="Task failed: Missing sudo password"))
+    assert tally.hosts["h1"].error == (
+        "privilege escalation failed: the SSH user cannot become root with sudo (Missing sudo password)"
+    )
+
+
+def test_other_failures_keep_their_message():
+    tally = Tally()
+    tally.feed(event("runner_on_failed", msg="Task failed: port 5222 is in use by another process"))
+    assert tally.hosts["h1"].error == "port 5222 is in use by another process"
+
+
+def test_changed_host_key_is_named_without_the_banner():
+    tally = Tally()
+    banner = "@@@@\r\n@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @\r\n...\r\nHost key verification failed."
+    tally.feed(event("runner_on_unreachable", msg=f"Task failed: Failed to connect to the host via ssh: {banner}"))
+    assert tally.hosts["h1"].error is not None
+    assert tally.hosts["h1"].error.startswith("SSH refused the host: its host key is not the one in known_hosts")

@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from tigase_py.installer import inventory, render, toml_text, wheelhouse
+from tigase_py.installer import database, inventory, render, toml_text, wheelhouse
 from tigase_py.installer.options import InstallOptions, Targets
 from tigase_py.server.config.errors import ConfigError
 
@@ -151,3 +151,80 @@ def test_install_vars_carry_config_certificates_and_wheelhouse(tmp_path):
     assert [item["dest"] for item in extravars["tigase_cert_files"]] == ["chat.example.crt", "chat.example.key"]
     assert extravars["tigase_cert_replace"] is False  # self-signed: made once, never replaced
     assert all(Path(item["src"]).is_file() for item in extravars["tigase_cert_files"])
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("db.example", (None, "db.example", None)),
+        ("db.example:2222", (None, "db.example", 2222)),
+        ("deploy@db.example:2222", ("deploy", "db.example", 2222)),
+        ("deploy@10.0.0.5", ("deploy", "10.0.0.5", None)),
+        ("[::1]:2222", (None, "::1", 2222)),
+        ("fe80::1", (None, "fe80::1", None)),
+    ],
+)
+def test_split_host_reads_user_host_and_port(name, parts):
+    assert inventory.split_host(name) == parts
+
+
+def test_host_port_and_user_in_the_name_win_over_the_options():
+    targets = Targets(hosts=("deploy@db.example:2222", "other.example"), ssh_user="ops", ssh_port=22)
+    hosts = inventory.build_inventory(targets)["all"]["hosts"]  # type: ignore[index]
+    first, second = hosts["deploy@db.example:2222"], hosts["other.example"]
+    assert (first["ansible_host"], first["ansible_user"], first["ansible_port"]) == ("db.example", "deploy", 2222)
+    assert (second["ansible_host"], second["ansible_user"], second["ansible_port"]) == ("other.example", "ops", 22)
+
+
+def test_db_admin_url_makes_the_server_url_from_the_account():
+    options = InstallOptions(
+        db_admin_url="mysql://root:rootpw@db.example:3307/", db_user="chat", db_name="chatdb", db_password="p@ss"
+    )
+    resolved = database.resolve(options)
+    assert resolved.db_url == "mysql://chat:p%40ss@db.example:3307/chatdb"
+    render.validate(resolved)
+    assert tomllib.loads(render.render(resolved))["storage"]["url"] == resolved.db_url
+
+
+def test_db_admin_url_with_db_takes_the_account_from_the_db_url():
+    options = InstallOptions(
+        db_admin_url="mysql://root:rootpw@db.example/", db_url="mysql+asyncmy://chat:secret@db.example/chatdb"
+    )
+    resolved = database.resolve(options)
+    assert (resolved.db_name, resolved.db_user, resolved.db_password) == ("chatdb", "chat", "secret")
+    assert resolved.db_url == options.db_url
+
+
+def test_without_db_admin_url_the_options_stay():
+    options = InstallOptions(db_url="sqlite+aiosqlite:////srv/x.db")
+    assert database.resolve(options) is options
+
+
+def test_install_mariadb_points_the_server_at_the_local_mariadb():
+    options = InstallOptions(install_mariadb=True, db_password="secret")
+    assert database.resolve(options).db_url == "mysql://tigase:secret@127.0.0.1:3306/tigase"
+    with pytest.raises(ValueError, match="--install-mariadb needs --db-password"):
+        database.resolve(InstallOptions(install_mariadb=True))
+
+
+def test_an_installed_copy_uses_the_wheelhouse_beside_its_venv(tmp_path, monkeypatch):
+    from tigase_py.installer import deploy
+    from tigase_py.server import __version__
+
+    shipped = tmp_path / "wheelhouse"
+    shipped.mkdir()
+    (shipped / f"tigase_py-{__version__}-py3-none-any.whl").write_bytes(b"")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(wheelhouse, "source_checkout", lambda: None)
+    assert wheelhouse.installed_wheelhouse() == shipped
+    found = deploy.prepare_wheelhouse(InstallOptions(), tmp_path / "cache")
+    assert (found.directory, found.version) == (shipped, __version__)
+    assert not (tmp_path / "cache").exists()  # nothing built
+
+
+def test_without_checkout_or_shipped_wheelhouse_the_error_asks_for_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(wheelhouse, "source_checkout", lambda: None)
+    assert wheelhouse.installed_wheelhouse() is None
+    with pytest.raises(wheelhouse.WheelhouseError, match="pass --wheelhouse DIR"):
+        wheelhouse.build(tmp_path / "cache")
