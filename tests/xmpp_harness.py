@@ -17,7 +17,7 @@ from typing import Any
 import slixmpp
 
 from tests.helpers import free_ports
-from tigase_py.compat_tests.peers.tigase_py_config import Listener, render_config
+from tigase_py.compat_tests.peers.tigase_py_config import every_transport, render_config
 from tigase_py.server.app import serve
 from tigase_py.server.config.certs import write_self_signed
 from tigase_py.server.config.load import load_config
@@ -59,11 +59,7 @@ def write_config(
         storage_url=storage_url or f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
         certificate=cert,
         key=key,
-        listeners=[
-            Listener(starttls, "starttls"),
-            Listener(direct, "direct"),
-            Listener(plain, "none", require_tls=False),
-        ],
+        listeners=every_transport(starttls, direct, plain),
         auth={"allow_plain_without_tls": True},
         http_port=http,
         http={"api_keys": {"tests": "test-api-key-0123456789"}},

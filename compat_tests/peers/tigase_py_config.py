@@ -21,6 +21,11 @@ class Listener:
     require_tls: bool | None = None
 
 
+def every_transport(starttls: int, direct: int, plain: int) -> list[Listener]:
+    """A STARTTLS, a direct-TLS and a plain-text c2s listener (PLAIN there needs ``allow_plain_without_tls``)."""
+    return [Listener(starttls, "starttls"), Listener(direct, "direct"), Listener(plain, "none", require_tls=False)]
+
+
 def toml_value(value: Value) -> str:
     """``value`` as a TOML value: booleans, integers, basic strings, arrays and inline tables of strings."""
     if isinstance(value, bool):

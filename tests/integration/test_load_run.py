@@ -22,7 +22,7 @@ from tigase_py.cli.commands import load as load_command
 from tigase_py.compat_tests.load import results
 from tigase_py.compat_tests.load.scenario import LoadTarget
 from tigase_py.compat_tests.peers.common import self_signed, stop, wait_for_port
-from tigase_py.compat_tests.peers.tigase_py_config import Listener, render_config
+from tigase_py.compat_tests.peers.tigase_py_config import every_transport, render_config
 from tigase_py.server.config.load import load_config
 
 runner = CliRunner()
@@ -39,11 +39,7 @@ def write_config(directory: Path, port: int, direct: int, plain: int, http: int)
             storage_url=f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
             certificate=cert,
             key=key,
-            listeners=[
-                Listener(port, "starttls"),
-                Listener(direct, "direct"),
-                Listener(plain, "none", require_tls=False),
-            ],
+            listeners=every_transport(port, direct, plain),
             auth={"allow_plain_without_tls": True},
             http_port=http,
         )
