@@ -1,161 +1,48 @@
-"""A minimal, fast XMPP client for load generation: raw asyncio streams + ssl, no XML trees.
+"""The benchmark's chat traffic over the load package's raw client (``compat_tests/load/client.py``).
 
-Login is the sequence the defaults ship: stream open, STARTTLS (``StreamWriter.start_tls``), SASL
-SCRAM (``bench/scram.py``, salted password cached as real clients do), stream restart, resource
-bind. After that the client only sends pre-rendered ``<message/>`` stanzas and scans received bytes
-for ``<body>…</body>`` with ``bytes.find``.
+Login is the load client's STARTTLS sequence: stream open, STARTTLS, SASL SCRAM (salted password cached
+as real clients do), stream restart, resource bind. After that the benchmark only sends pre-rendered
+``<message/>`` stanzas (:class:`Flow`) and scans received bytes for ``<body>…</body>`` with
+``bytes.find`` (:class:`Receiver`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import ssl
 import time
 from array import array
 from collections.abc import Callable
+from typing import cast
 
-from bench.scram import ScramClient
+from tigase_py.compat_tests.load.client import READ_SIZE, Session, tls_context
+from tigase_py.compat_tests.load.scenario import LoadTarget, Mechanism
 
-STREAM_OPEN = (
-    "<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
-    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-)
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-FAILURE_MARKERS = (b"<failure", b"<stream:error", b"</stream:stream>", b"type='error'", b'type="error"')
-READ_SIZE = 1 << 18
+XmppClient = Session  # one bound c2s session
 RATE_TICK = 0.005  # open-loop senders wake this often
 
 
-class LoginError(Exception):
-    """The server refused or broke off the login sequence."""
-
-
 def insecure_context() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
+    return tls_context(verify=False)
 
 
-def _between(data: bytes, start: bytes, end: bytes) -> bytes:
-    """The text between the first ``start`` tag opening (through its ``>``) and ``end``."""
-    i = data.find(start)
-    if i < 0:
-        return b""
-    i = data.find(b">", i) + 1
-    if data[i - 2 : i] == b"/>":
-        return b""
-    j = data.find(end, i)
-    return data[i:j] if j >= 0 else b""
+def starttls_target(host: str, port: int, domain: str, password: str, mechanism: str) -> LoadTarget:
+    """The load package's description of a STARTTLS c2s listener whose accounts share ``password``."""
+    return LoadTarget(host=host, port=port, domain=domain, password=password, mechanism=cast(Mechanism, mechanism))
 
 
-class XmppClient:
-    """One bound c2s session."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, domain: str) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.domain = domain
-        self.buffer = b""
-        self.jid = ""
-
-    # -- login --------------------------------------------------------------------------------------
-    @classmethod
-    async def login(
-        cls,
-        host: str,
-        port: int,
-        domain: str,
-        username: str,
-        password: str,
-        resource: str,
-        context: ssl.SSLContext,
-        mechanism: str = "SCRAM-SHA-256",
-    ) -> XmppClient:
-        reader, writer = await asyncio.open_connection(host, port, limit=READ_SIZE)
-        client = cls(reader, writer, domain)
-        try:
-            await client._negotiate(username, password, resource, context, mechanism)
-        except BaseException:
-            client.abort()
-            raise
-        return client
-
-    async def _until(self, marker: bytes, *alternatives: bytes) -> bytes:
-        """Read until ``marker`` (or an alternative) is buffered; return up to it, keep the rest."""
-        markers = (marker, *alternatives)
-        while True:
-            for m in markers:
-                i = self.buffer.find(m)
-                if i >= 0:
-                    end = i + len(m)
-                    head, self.buffer = self.buffer[:end], self.buffer[end:]
-                    return head
-            if any(f in self.buffer for f in FAILURE_MARKERS):
-                raise LoginError(self.buffer[:500].decode(errors="replace"))
-            data = await self.reader.read(READ_SIZE)
-            if not data:
-                raise LoginError(f"connection closed; buffered: {self.buffer[:500]!r}")
-            self.buffer += data
-
-    def _open_stream(self) -> None:
-        self.writer.write(STREAM_OPEN.format(domain=self.domain).encode())
-
-    async def _negotiate(
-        self, username: str, password: str, resource: str, context: ssl.SSLContext, mechanism: str
-    ) -> None:
-        self._open_stream()
-        features = await self._until(b"</stream:features>")
-        if b"<starttls" not in features:
-            raise LoginError("no STARTTLS offered")
-        self.writer.write(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-        await self._until(b"<proceed", b"<proceed ")
-        self.buffer = b""
-        await self.writer.start_tls(context, server_hostname=self.domain)
-        self._open_stream()
-        features = await self._until(b"</stream:features>")
-        if mechanism.encode() not in features:
-            raise LoginError(f"{mechanism} not offered: {features[-400:]!r}")
-        scram = ScramClient(mechanism, username, password)
-        first = base64.b64encode(scram.first().encode()).decode()
-        self.writer.write(f"<auth xmlns='{NS_SASL}' mechanism='{mechanism}'>{first}</auth>".encode())
-        challenge = await self._until(b"</challenge>")
-        server_first = base64.b64decode(_between(challenge, b"<challenge", b"</challenge>")).decode()
-        final = base64.b64encode(scram.final(server_first).encode()).decode()
-        self.writer.write(f"<response xmlns='{NS_SASL}'>{final}</response>".encode())
-        success = await self._until(b"</success>", b"/>")
-        if b"<success" not in success:
-            raise LoginError(success[:300].decode(errors="replace"))
-        data = _between(success, b"<success", b"</success>")
-        if data:
-            scram.verify(base64.b64decode(data).decode())
-        self.buffer = b""
-        self._open_stream()
-        await self._until(b"</stream:features>")
-        self.writer.write(
-            f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-            f"<resource>{resource}</resource></bind></iq>".encode()
-        )
-        reply = await self._until(b"</iq>")
-        jid = _between(reply, b"<jid", b"</jid>")
-        if not jid:
-            raise LoginError(f"bind failed: {reply[:300]!r}")
-        self.jid = jid.decode()
-
-    # -- teardown -----------------------------------------------------------------------------------
-    def abort(self) -> None:
-        transport = self.writer.transport
-        if transport is not None:
-            transport.abort()
-
-    async def close(self) -> None:
-        try:
-            self.writer.write(b"</stream:stream>")
-            self.writer.close()
-            await asyncio.wait_for(self.writer.wait_closed(), 5)
-        except (TimeoutError, OSError, ssl.SSLError):
-            self.abort()
+async def login(
+    host: str,
+    port: int,
+    domain: str,
+    username: str,
+    password: str,
+    resource: str,
+    context: ssl.SSLContext,
+    mechanism: str = "SCRAM-SHA-256",
+) -> XmppClient:
+    """A session bound as ``username@domain/resource`` after STARTTLS and SASL ``mechanism``."""
+    return await Session.login(starttls_target(host, port, domain, password, mechanism), username, resource, context)
 
 
 class Flow:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.client import Flow, Receiver, XmppClient, insecure_context
+from bench.client import Flow, Receiver, XmppClient, insecure_context, starttls_target
 
 
 @dataclass(frozen=True)
@@ -28,22 +28,19 @@ class Target:
 class Worker:
     def __init__(self, target: Target) -> None:
         self.target = target
+        self.login_target = starttls_target(target.host, target.port, target.domain, target.password, target.mechanism)
         self.context = insecure_context()
         self.clients: dict[str, XmppClient] = {}
 
     async def login(self, names: list[str], concurrency: int) -> dict[str, Any]:
         gate = asyncio.Semaphore(max(1, concurrency))
         errors: list[str] = []
-        t = self.target
 
         async def one(name: str) -> None:
             async with gate:
                 try:
                     client = await asyncio.wait_for(
-                        XmppClient.login(
-                            t.host, t.port, t.domain, name, t.password, "bench", self.context, t.mechanism
-                        ),
-                        60,
+                        XmppClient.login(self.login_target, name, "bench", self.context), 60
                     )
                 except Exception as exc:
                     errors.append(f"{name}: {exc!r}"[:400])

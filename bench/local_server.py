@@ -24,35 +24,19 @@ def free_port() -> int:
 
 
 def write_config(directory: Path, port: int, max_connections: int) -> Path:
+    from tigase_py.compat_tests.peers.tigase_py_config import Listener, render_config
     from tigase_py.server.config.certs import write_self_signed
 
     cert, key = write_self_signed(DOMAIN, directory / "certs")
-    text = f"""
-[server]
-vhosts = ["{DOMAIN}"]
-pidfile = "tigase.pid"
-log_level = "warning"
-
-[storage]
-url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
-
-[tls]
-certificate = "{cert}"
-key = "{key}"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {port}
-tls = "starttls"
-require_tls = true
-
-[limits]
-max_connections = {max_connections}
-
-[http]
-port = {free_port()}
-"""
+    text = render_config(
+        vhosts=[DOMAIN],
+        storage_url=f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
+        certificate=cert,
+        key=key,
+        listeners=[Listener(port, "starttls", require_tls=True)],
+        limits={"max_connections": max_connections},
+        http_port=free_port(),
+    )
     path = directory / "tigase.toml"
     path.write_text(text)
     return path

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tigase_py.compat_tests.peers.common import PeerError, free_port, self_signed, stop, wait_for_port
+from tigase_py.compat_tests.peers.tigase_py_config import Listener, render_config
 
 DOMAIN = "localhost"
 PASSWORD = "peers-secret"
@@ -62,35 +63,17 @@ def raise_nofile() -> None:
 # -- tigase-py --------------------------------------------------------------------------------------
 def ours_config(directory: Path, port: int) -> str:
     certs = directory / "certs"
-    return f"""
-[server]
-vhosts = ["{DOMAIN}"]
-pidfile = "{directory / "tigase.pid"}"
-log_level = "warning"
-
-[storage]
-url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
-
-[tls]
-certificate = "{certs / (DOMAIN + ".crt")}"
-key = "{certs / (DOMAIN + ".key")}"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {port}
-tls = "starttls"
-require_tls = true
-
-[limits]
-max_connections = 19000
-
-[auth]
-scram_iterations = {ITERATIONS}
-
-[http]
-port = {free_port()}
-"""
+    return render_config(
+        vhosts=[DOMAIN],
+        pidfile=directory / "tigase.pid",
+        storage_url=f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
+        certificate=certs / (DOMAIN + ".crt"),
+        key=certs / (DOMAIN + ".key"),
+        listeners=[Listener(port, "starttls", require_tls=True)],
+        limits={"max_connections": 19000},
+        auth={"scram_iterations": ITERATIONS},
+        http_port=free_port(),
+    )
 
 
 async def _create_ours(db: Path, count: int) -> None:

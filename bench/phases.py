@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from multiprocessing.connection import Connection
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.loadgen import Target, worker_main
 from bench.local_server import profile_command
 from bench.stats import CpuMeter, HostMeter, percentile
+from tigase_py.compat_tests.load.processes import WorkerProcesses
 
 
-class Pool:
+class Pool(WorkerProcesses):
     def __init__(self, count: int, target: Target) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.pipes: list[Connection] = []
-        self.procs: list[Any] = []
-        for _ in range(count):
-            ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=worker_main, args=(theirs, target), daemon=True)
-            proc.start()
-            self.pipes.append(ours)
-            self.procs.append(proc)
+        super().__init__(count, worker_main, target)
 
-    def call_each(self, commands: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    def call_each(self, commands: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
         for pipe, command in zip(self.pipes, commands, strict=True):
             pipe.send(command)
         replies = [pipe.recv() for pipe in self.pipes]
@@ -33,9 +25,6 @@ class Pool:
             if "error" in reply:
                 raise RuntimeError(f"worker failed: {reply['error']}")
         return replies
-
-    def call_all(self, *command: Any) -> list[dict[str, Any]]:
-        return self.call_each([command] * len(self.pipes))
 
     def split(self, items: list[Any]) -> list[list[Any]]:
         n = len(self.pipes)
@@ -48,10 +37,7 @@ class Pool:
                 pipe.recv()
             except (OSError, EOFError):
                 pass
-        for proc in self.procs:
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
+        self.reap()
 
 
 def login(pool: Pool, pid: int, names: list[str], concurrency: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 import slixmpp
 
 from tests.helpers import free_ports
+from tigase_py.compat_tests.peers.tigase_py_config import every_transport, render_config
 from tigase_py.server.app import serve
 from tigase_py.server.config.certs import write_self_signed
 from tigase_py.server.config.load import load_config
@@ -51,49 +52,19 @@ def write_config(
 ) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
     starttls, direct, plain, http = free_ports(4)
-    vhost_list = ", ".join(f'"{v}"' for v in vhosts)
-    admin_list = ", ".join(f'"{a}"' for a in admins)
-    text = f"""
-[server]
-vhosts = [{vhost_list}]
-admins = [{admin_list}]
-pidfile = "tigase.pid"
-log_level = "debug"
-
-[storage]
-url = "{storage_url or f"sqlite+aiosqlite:///{directory / 'tigase.db'}"}"
-
-[tls]
-certificate = "{cert}"
-key = "{key}"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {starttls}
-tls = "starttls"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {direct}
-tls = "direct"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {plain}
-tls = "none"
-require_tls = false
-
-[auth]
-allow_plain_without_tls = true
-
-[http]
-port = {http}
-api_keys = {{ tests = "test-api-key-0123456789" }}
-{extra}
-"""
+    text = render_config(
+        vhosts=vhosts,
+        admins=admins,
+        log_level="debug",
+        storage_url=storage_url or f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
+        certificate=cert,
+        key=key,
+        listeners=every_transport(starttls, direct, plain),
+        auth={"allow_plain_without_tls": True},
+        http_port=http,
+        http={"api_keys": {"tests": "test-api-key-0123456789"}},
+        extra=extra,
+    )
     path = directory / "tigase.toml"
     path.write_text(text)
     return path, starttls, direct, plain

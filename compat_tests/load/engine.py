@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import multiprocessing
 import os
 import platform
 import secrets
@@ -20,6 +19,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from tigase_py.compat_tests.load import memory, plans
+from tigase_py.compat_tests.load.processes import WorkerProcesses
 from tigase_py.compat_tests.load.results import (
     Latency,
     LoadResult,
@@ -115,19 +115,11 @@ class Series:
         return [self.samples[t] for t in sorted(self.samples)]
 
 
-class Pool:
+class Pool(WorkerProcesses):
     """Worker processes over pipes; every call pumps ticks into the series until all answered."""
 
     def __init__(self, count: int, target: LoadTarget) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.pipes: list[Connection] = []
-        self.procs: list[Any] = []
-        for _ in range(count):
-            ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=worker_main, args=(theirs, target), daemon=True)
-            proc.start()
-            self.pipes.append(ours)
-            self.procs.append(proc)
+        super().__init__(count, worker_main, target)
         self.series: Series | None = None
 
     def call_each(
@@ -159,9 +151,6 @@ class Pool:
                         pipe.send(("stop",))
         return [replies[i] for i in range(len(self.pipes))]
 
-    def call_all(self, *command: Any) -> list[dict[str, Any]]:
-        return self.call_each([command] * len(self.pipes))
-
     def shutdown(self) -> None:
         for pipe in self.pipes:
             try:
@@ -172,11 +161,7 @@ class Pool:
                         break
             except (OSError, EOFError):
                 pass
-        for proc in self.procs:
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(5)
+        self.reap()
 
 
 def generator_info(workers: int) -> dict[str, Any]:

@@ -9,7 +9,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from tigase_py.compat_tests.target import Account, Target
 
 START_TIMEOUT = 30.0
 PASSWORD = "compat-secret"
@@ -90,3 +93,25 @@ def self_signed(domain: str, directory: Path, names: tuple[str, ...] = ()) -> tu
     )
     key_path.chmod(0o640)
     return cert_path, key_path
+
+
+def loopback_target(
+    name: str, domain: str, users: Sequence[str], ports: Mapping[str, int], bosh_path: str, websocket_path: str
+) -> Target:
+    """A full peer on loopback: STARTTLS c2s, in-band registration, ``admin``, BOSH and WebSocket over
+    ``ports["http"]``, a component port; every account (and the component secret) uses ``PASSWORD``."""
+    return Target(
+        host="127.0.0.1",
+        port=ports["c2s"],
+        domain=domain,
+        tls="starttls",
+        accounts=[Account(f"{u}@{domain}", PASSWORD) for u in users],
+        register=True,
+        admin=Account(f"admin@{domain}", PASSWORD),
+        bosh_url=f"http://127.0.0.1:{ports['http']}{bosh_path}",
+        websocket_url=f"ws://127.0.0.1:{ports['http']}{websocket_path}",
+        component_port=ports["component"],
+        component_secret=PASSWORD,
+        name=name,
+        deviations=name,
+    )

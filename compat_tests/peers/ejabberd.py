@@ -25,6 +25,7 @@ from tigase_py.compat_tests.peers.common import (
     USERS,
     PeerError,
     free_port,
+    loopback_target,
     self_signed,
     stop,
     tail,
@@ -367,21 +368,7 @@ def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> I
         try:
             wait_for_port(ports["c2s"], process, log, timeout)
             register_all(ctl, (*users, "admin"), deadline)
-            target = Target(
-                host="127.0.0.1",
-                port=ports["c2s"],
-                domain=DOMAIN,
-                tls="starttls",
-                accounts=[Account(f"{u}@{DOMAIN}", PASSWORD) for u in users],
-                register=True,
-                admin=Account(f"admin@{DOMAIN}", PASSWORD),
-                bosh_url=f"http://127.0.0.1:{ports['http']}/bosh",
-                websocket_url=f"ws://127.0.0.1:{ports['http']}/ws",
-                component_port=ports["component"],
-                component_secret=PASSWORD,
-                name="ejabberd",
-                deviations="ejabberd",
-            )
+            target = loopback_target("ejabberd", DOMAIN, users, ports, "/bosh", "/ws")
             probe = target.accounts[0] if target.accounts else Account(f"admin@{DOMAIN}", PASSWORD)
             wait_for_login(target, probe, process, log, deadline)
             wait_for_port(ports["http"], process, log, max(1.0, deadline - time.monotonic()))

@@ -16,11 +16,12 @@ from tigase_py.compat_tests.peers.common import (
     USERS,
     PeerError,
     free_port,
+    loopback_target,
     self_signed,
     stop,
     wait_for_port,
 )
-from tigase_py.compat_tests.target import Account, Target
+from tigase_py.compat_tests.target import Target
 
 DOMAIN = "localhost"
 MODULES = (
@@ -112,20 +113,6 @@ def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> I
         try:
             wait_for_port(ports["c2s"], process, log, timeout)
             wait_for_port(ports["http"], process, log, timeout)
-            yield Target(
-                host="127.0.0.1",
-                port=ports["c2s"],
-                domain=DOMAIN,
-                tls="starttls",
-                accounts=[Account(f"{u}@{DOMAIN}", PASSWORD) for u in users],
-                register=True,
-                admin=Account(f"admin@{DOMAIN}", PASSWORD),
-                bosh_url=f"http://127.0.0.1:{ports['http']}/http-bind",
-                websocket_url=f"ws://127.0.0.1:{ports['http']}/xmpp-websocket",
-                component_port=ports["component"],
-                component_secret=PASSWORD,
-                name="prosody",
-                deviations="prosody",
-            )
+            yield loopback_target("prosody", DOMAIN, users, ports, "/http-bind", "/xmpp-websocket")
         finally:
             stop(process)

@@ -19,6 +19,7 @@ from tigase_py.compat_tests.peers.common import (
     stop,
     wait_for_port,
 )
+from tigase_py.compat_tests.peers.tigase_py_config import Listener, render_config
 from tigase_py.compat_tests.target import Account, Target
 
 DOMAIN = "localhost"
@@ -27,29 +28,17 @@ CLI = "from tigase_py.cli.main import run; run()"
 
 def config_text(directory: Path, port: int, http_port: int) -> str:
     certs = directory / "certs"
-    return f"""
-[server]
-vhosts = ["{DOMAIN}"]
-pidfile = "{directory / "tigase.pid"}"
-log_level = "info"
-
-[storage]
-url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
-
-[tls]
-certificate = "{certs / (DOMAIN + ".crt")}"
-key = "{certs / (DOMAIN + ".key")}"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {port}
-tls = "starttls"
-
-[http]
-address = "127.0.0.1"
-port = {http_port}
-"""
+    return render_config(
+        vhosts=[DOMAIN],
+        pidfile=directory / "tigase.pid",
+        log_level="info",
+        storage_url=f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
+        certificate=certs / (DOMAIN + ".crt"),
+        key=certs / (DOMAIN + ".key"),
+        listeners=[Listener(port, "starttls")],
+        http_port=http_port,
+        http={"address": "127.0.0.1"},
+    )
 
 
 def cli(config: Path, *args: str) -> None:

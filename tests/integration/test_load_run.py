@@ -22,6 +22,7 @@ from tigase_py.cli.commands import load as load_command
 from tigase_py.compat_tests.load import results
 from tigase_py.compat_tests.load.scenario import LoadTarget
 from tigase_py.compat_tests.peers.common import self_signed, stop, wait_for_port
+from tigase_py.compat_tests.peers.tigase_py_config import every_transport, render_config
 from tigase_py.server.config.load import load_config
 
 runner = CliRunner()
@@ -31,44 +32,18 @@ SHORT = ["--duration", "1.5", "--warmup", "0.5", "--workers", "1"]
 def write_config(directory: Path, port: int, direct: int, plain: int, http: int) -> Path:
     cert, key = self_signed("localhost", directory / "certs")
     path = directory / "tigase.toml"
-    path.write_text(f"""
-[server]
-vhosts = ["localhost"]
-pidfile = "{directory / "tigase.pid"}"
-log_level = "warning"
-
-[storage]
-url = "sqlite+aiosqlite:///{directory / "tigase.db"}"
-
-[tls]
-certificate = "{cert}"
-key = "{key}"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {port}
-tls = "starttls"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {direct}
-tls = "direct"
-
-[[listeners]]
-type = "c2s"
-address = "127.0.0.1"
-port = {plain}
-tls = "none"
-require_tls = false
-
-[auth]
-allow_plain_without_tls = true
-
-[http]
-port = {http}
-""")
+    path.write_text(
+        render_config(
+            vhosts=["localhost"],
+            pidfile=directory / "tigase.pid",
+            storage_url=f"sqlite+aiosqlite:///{directory / 'tigase.db'}",
+            certificate=cert,
+            key=key,
+            listeners=every_transport(port, direct, plain),
+            auth={"allow_plain_without_tls": True},
+            http_port=http,
+        )
+    )
     return path
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bench.client import XmppClient, insecure_context
+from bench.client import insecure_context, login
 from tests.xmpp_harness import running_server
 
 # Statements the server runs on its own timers (the storage health probe, the per-vhost user gauge).
@@ -30,7 +30,7 @@ async def test_scram_login_runs_no_pbkdf2_and_one_query(
         await handle.add_user("carol@localhost", "secret")
         port, context = handle.starttls_port, insecure_context()
         # The first login fills the client's salted-password cache (its PBKDF2 runs in this process too).
-        first = await XmppClient.login("127.0.0.1", port, "localhost", "carol", "secret", "a", context, mechanism)
+        first = await login("127.0.0.1", port, "localhost", "carol", "secret", "a", context, mechanism)
         await first.close()
         # Its logout (last-activity write) must be over before counting.
         for _ in range(500):
@@ -60,7 +60,7 @@ async def test_scram_login_runs_no_pbkdf2_and_one_query(
         if db.reader is not None:  # the hot reads on SQLite bypass the engine's events
             db.reader.trace = lambda statement: record(None, None, statement)
         try:
-            client = await XmppClient.login("127.0.0.1", port, "localhost", "carol", "secret", "b", context, mechanism)
+            client = await login("127.0.0.1", port, "localhost", "carol", "secret", "b", context, mechanism)
         finally:
             event.remove(engine, "before_cursor_execute", record)
             if db.reader is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.client import XmppClient, insecure_context
+from bench.client import XmppClient, insecure_context, login
 from bench.soak import slope_per_million
 from bench.stats import rss_kib
 from tests.xmpp_harness import running_server
@@ -58,8 +58,8 @@ async def soak(tmp_path: Path, warmup_s: float, measure_s: float) -> None:
         await handle.add_user("bob@localhost", "secret")
         context = insecure_context()
         port = handle.starttls_port
-        alice = await XmppClient.login("127.0.0.1", port, "localhost", "alice", "secret", "a", context, "SCRAM-SHA-1")
-        bob = await XmppClient.login("127.0.0.1", port, "localhost", "bob", "secret", "b", context, "SCRAM-SHA-1")
+        alice = await login("127.0.0.1", port, "localhost", "alice", "secret", "a", context, "SCRAM-SHA-1")
+        bob = await login("127.0.0.1", port, "localhost", "bob", "secret", "b", context, "SCRAM-SHA-1")
         try:
             delivered = 0
             deadline = time.monotonic() + warmup_s

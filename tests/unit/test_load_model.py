@@ -1,4 +1,4 @@
-"""The load suite's data: scenarios and mixes from TOML, results to JSON and back, SCRAM with a cache."""
+"""The load suite's data: scenarios and mixes from TOML, results to JSON and back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tigase_py.compat_tests.load import results, sasl
+from tigase_py.compat_tests.load import results
 from tigase_py.compat_tests.load.scenario import (
     LoadTarget,
     Scenario,
@@ -95,32 +95,6 @@ def test_result_round_trips_through_json() -> None:
 def test_results_refuse_another_format() -> None:
     with pytest.raises(results.ResultsError, match="format"):
         results.loads('{"format": "tigase-py-compat/1", "results": []}')
-
-
-def test_scram_sha1_matches_rfc5802_example() -> None:
-    client = sasl.ScramClient("SCRAM-SHA-1", "user", "pencil", nonce="fyko+d2lbbFgONRv9qkxdawL")
-    assert client.first() == "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"
-    final = client.final("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
-    assert final == "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
-    client.verify("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")
-
-
-def test_scram_sha256_matches_rfc7677_example_and_caches_the_salted_password() -> None:
-    sasl.clear_cache()
-    server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-    for _ in range(2):
-        client = sasl.ScramClient("SCRAM-SHA-256", "user", "pencil", nonce="rOprNGfwEbeRWgbNEkqO")
-        final = client.final(server_first)
-        assert final.endswith(",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
-        client.verify("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    assert sasl.cache_size() == 1
-
-
-def test_scram_rejects_a_forged_server_signature() -> None:
-    client = sasl.ScramClient("SCRAM-SHA-1", "user", "pencil", nonce="abc")
-    client.final("r=abcdef,s=QSXCR+Q6sek8bf92,i=16")
-    with pytest.raises(sasl.SaslError):
-        client.verify("v=AAAA")
 
 
 def test_memory_is_read_from_prometheus_text() -> None:
