@@ -16,6 +16,18 @@ from pathlib import Path
 CLI_NAME = "tigase-py"
 
 
+def require_tool(binary: str, package: str) -> None:
+    """Skip when `binary` is missing, except under CI=true, where scripts/test installs it: fail there."""
+    import pytest
+
+    if shutil.which(binary) is not None:
+        return
+    reason = f"{binary} is not installed (apt-get install {package})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

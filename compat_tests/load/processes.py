@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 
-class WorkerProcesses:
+class WorkerProcesses(ABC):
     """``count`` spawned processes running ``main(pipe, argument)``; subclasses define the replies."""
 
     def __init__(self, count: int, main: Callable[[Connection, Any], None], argument: Any) -> None:
@@ -22,9 +23,9 @@ class WorkerProcesses:
             self.pipes.append(ours)
             self.procs.append(proc)
 
+    @abstractmethod
     def call_each(self, commands: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
         """Send ``commands[i]`` to worker ``i``; return the replies in worker order."""
-        raise NotImplementedError
 
     def call_all(self, *command: Any) -> list[dict[str, Any]]:
         return self.call_each([command] * len(self.pipes))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import free_port
+from tests.helpers import free_port, require_tool
 from tigase_py.cli import main
 from tigase_py.cli.commands import load as load_command
 from tigase_py.compat_tests.load import results
@@ -203,8 +202,7 @@ def test_mix_file_runs_each_phase(ours, tmp_path):
 
 @pytest.fixture(scope="module")
 def prosody() -> Iterator[object]:
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
+    require_tool("prosody", "prosody")
     from tigase_py.compat_tests.peers import prosody as peer
 
     with peer.running(users=()) as target:
@@ -232,8 +230,7 @@ def test_prosody_muc_fanout_copies_each_message_to_every_occupant(prosody, tmp_p
 
 
 def test_ejabberd_pubsub_fanout_delivers_each_item_to_every_subscriber(tmp_path):
-    if shutil.which("ejabberdctl") is None:
-        pytest.skip("ejabberd is not installed")
+    require_tool("ejabberdctl", "ejabberd")
     args = ["--server", "ejabberd", "-s", "pubsub-fanout", "--sessions", "6", "--rate", "10"]
     (result,) = load_run(None, *args, *SHORT, tmp_path=tmp_path)
     assert result.status == "ok" and result.sessions_ok == 6, result.note
