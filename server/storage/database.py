@@ -204,13 +204,13 @@ class Database:
         """
         values = values or {}
         compiled = self.reader.compiled(statement) if self.reader is not None else None
-        try:
-            if self.reader is not None and compiled is not None:
+        if self.reader is not None and compiled is not None:
+            try:
                 return self.reader.fetch_all(compiled, values)
-            async with self.engine.connect() as conn:
-                return [tuple(row) for row in await conn.execute(statement, dict(values))]
-        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-            raise translate(self.target, exc) from exc
+            except (sqlite3.Error, OSError) as exc:
+                raise translate(self.target, exc) from exc
+        async with self.connection() as conn:
+            return [tuple(row) for row in await conn.execute(statement, dict(values))]
 
     async def ping(self) -> bool:
         try:
