@@ -25,6 +25,7 @@ log = logging.getLogger("tigase_py.app")
 VHOST_POLL_SECONDS = 10.0
 IDLE_SWEEP_SECONDS = 5.0
 SHUTDOWN_GRACE_SECONDS = 10.0
+SECRET_FILE = "server-secret"  # decoy SCRAM salts for unknown accounts are derived from it (mode 0600)
 
 
 def raise_open_files_limit(max_connections: int) -> tuple[int, int]:
@@ -78,9 +79,21 @@ async def serve(
     raise_open_files_limit(config.limits.max_connections)
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
     try:
-        storage = await open_storage(config.storage.url, create=config.storage.url.startswith("sqlite"))
+        storage = await open_storage(
+            config.storage.url,
+            create=config.storage.url.startswith("sqlite"),
+            scram_iterations=config.auth.scram_iterations,
+        )
     except StorageError as exc:
         log.error("storage unavailable: %s", exc)
+        return 1
+    from tigase_py.server.storage.users import load_secret
+
+    try:
+        storage.users.secret = load_secret(config.directory / SECRET_FILE)
+    except (OSError, ValueError) as exc:
+        log.error("server secret unusable: %s", exc)
+        await storage.close()
         return 1
     server = Server(config, storage)
     listeners: list[asyncio.Server] = []

@@ -1,10 +1,16 @@
-"""JIDs (RFC 7622): parse, normalise, compare. Pure functions, cached on the hot path."""
+"""JIDs (RFC 7622): parse, normalise, compare. Pure functions, cached on the hot path.
+
+Localparts go through the PRECIS UsernameCaseMapped profile, resourceparts through OpaqueString
+(:mod:`tigase_py.server.precis`); domainparts are lower-cased and NFKC-normalised label by label.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
+
+from tigase_py.server import precis
 
 _LOCAL_FORBIDDEN = frozenset("\"&'/:<>@ \t\r\n")
 _MAX_PART = 1023
@@ -44,10 +50,11 @@ class Jid(NamedTuple):
 
 
 def _prep_local(local: str) -> str:
-    if not local.isascii():
-        local = unicodedata.normalize("NFKC", local)
-    local = local.lower()
-    if not local or len(local.encode()) > _MAX_PART or any(c in _LOCAL_FORBIDDEN for c in local):
+    try:
+        local = precis.username_case_mapped(local)
+    except precis.PrecisError as exc:
+        raise JidError(f"invalid localpart: {exc}") from None
+    if len(local.encode()) > _MAX_PART or any(c in _LOCAL_FORBIDDEN for c in local):
         raise JidError(f"invalid localpart {local!r}")
     return local
 
@@ -69,10 +76,12 @@ def _prep_domain(domain: str) -> str:
 
 
 def _prep_resource(resource: str) -> str:
-    if not resource.isascii():
-        resource = unicodedata.normalize("NFC", resource)
-    if len(resource.encode()) > _MAX_PART or any(ord(c) < 0x20 for c in resource):
-        raise JidError("invalid resourcepart")
+    try:
+        resource = precis.opaque_string(resource)
+    except precis.PrecisError as exc:
+        raise JidError(f"invalid resourcepart: {exc}") from None
+    if len(resource.encode()) > _MAX_PART:
+        raise JidError("invalid resourcepart: longer than 1023 bytes")
     return resource
 
 

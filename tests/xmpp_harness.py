@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import slixmpp
 
 from tests.helpers import free_ports
-from tigase_py.compat_tests.peers.tigase_py_config import every_transport, render_config
+from tigase_py.compat_tests.peers.tigase_py_config import Value, every_transport, render_config
 from tigase_py.server.app import serve
 from tigase_py.server.config.certs import write_self_signed
 from tigase_py.server.config.load import load_config
@@ -49,6 +49,7 @@ def write_config(
     extra: str = "",
     storage_url: str | None = None,
     admins: tuple[str, ...] = (),
+    http: Mapping[str, Value] | None = None,
 ) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
     starttls, direct, plain, http = free_ports(4)
@@ -62,7 +63,7 @@ def write_config(
         listeners=every_transport(starttls, direct, plain),
         auth={"allow_plain_without_tls": True},
         http_port=http,
-        http={"api_keys": {"tests": "test-api-key-0123456789"}},
+        http={"api_keys": {"tests": "test-api-key-0123456789"}, **(http or {})},
         extra=extra,
     )
     path = directory / "tigase.toml"
@@ -77,8 +78,9 @@ async def running_server(
     extra: str = "",
     storage_url: str | None = None,
     admins: tuple[str, ...] = (),
+    http: Mapping[str, Value] | None = None,
 ) -> AsyncIterator[RunningServer]:
-    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url, admins)
+    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url, admins, http)
     config = load_config(path)
     ready: asyncio.Future[Server] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

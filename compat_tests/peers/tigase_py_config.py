@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-Value = str | int | bool | Path | Sequence[str] | Mapping[str, str]
+Value = str | int | bool | Path | Sequence[str] | Mapping[str, "Value"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def every_transport(starttls: int, direct: int, plain: int) -> list[Listener]:
 
 
 def toml_value(value: Value) -> str:
-    """``value`` as a TOML value: booleans, integers, basic strings, arrays and inline tables of strings."""
+    """``value`` as a TOML value: booleans, integers, basic strings, arrays of strings and inline tables."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -36,7 +36,7 @@ def toml_value(value: Value) -> str:
         return json.dumps(str(value))
     if not isinstance(value, Mapping):
         return "[" + ", ".join(json.dumps(item) for item in value) + "]"
-    return "{ " + ", ".join(f"{name} = {json.dumps(item)}" for name, item in value.items()) + " }"
+    return "{ " + ", ".join(f"{name} = {toml_value(item)}" for name, item in value.items()) + " }"
 
 
 def table(name: str, options: Mapping[str, Value]) -> str:

@@ -23,22 +23,56 @@ def _networks(value: object) -> tuple[str, ...]:
 
 def _keys(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ValueError(f"expected a table of name = \"key\", got {types.show(value)}")
+        raise ValueError(f'expected a table of name = "key" or [http.api_keys.NAME] tables, got {types.show(value)}')
     keys: dict[str, str] = {}
     for name, key in value.items():
+        if isinstance(key, dict):
+            continue  # a [http.api_keys.NAME] table with scopes, read by _scoped_keys
         if not isinstance(key, str) or len(key) < 16:
             raise ValueError(f"{name}: an API key must be a string of at least 16 characters")
         keys[str(name)] = key
     return keys
 
 
+def _scopes(value: object) -> frozenset[str]:
+    scopes = types.parse_str_list(value)
+    for scope in scopes:
+        if scope not in schema.API_SCOPES:
+            raise ValueError(f"unknown scope {types.show(scope)} (scopes: {', '.join(schema.API_SCOPES)})")
+    if not scopes:
+        raise ValueError("give at least one scope")
+    return frozenset(scopes)
+
+
+def _scoped_keys(table: Table, keys: dict[str, str]) -> dict[str, frozenset[str]]:
+    """``[http.api_keys.NAME] key = "..." scopes = [...]`` tables: their keys join ``keys``."""
+    scopes: dict[str, frozenset[str]] = {}
+    raw = table.data.get("api_keys")
+    if not isinstance(raw, dict):
+        return scopes
+    for name, value in raw.items():
+        if not isinstance(value, dict):
+            continue
+        sub = Table(value, f"{table.path_of('api_keys')}.{name}", table.file, table.base)
+        key = sub.get("key", types.parse_str, "")
+        if len(key) < 16:
+            sub.fail(sub.path_of("key"), "an API key must be a string of at least 16 characters")
+        keys[str(name)] = key
+        scopes[str(name)] = sub.get("scopes", _scopes, frozenset({"read"}))
+        sub.finish()
+    return scopes
+
+
 def read_http(table: Table) -> schema.HttpConfig:
     default = schema.HttpConfig()
+    api_keys: dict[str, str] = table.get("api_keys", _keys, {})
     http = schema.HttpConfig(
         enabled=table.get("enabled", types.parse_bool, default.enabled),
         address=table.get("address", types.parse_ip, default.address),
         port=table.get("port", types.parse_port, default.port),
-        api_keys=table.get("api_keys", _keys, {}),
+        api_keys=api_keys,
+        api_key_scopes=_scoped_keys(table, api_keys),
+        scripts_upload=table.get("scripts_upload", types.parse_bool, default.scripts_upload),
         cors_origins=table.get("cors_origins", types.parse_str_list, default.cors_origins),
         metrics_allow=table.get("metrics_allow", _networks, default.metrics_allow),
         scripts_dir=table.path("scripts_dir", table.base / "scripts"),
@@ -50,7 +84,7 @@ def read_http(table: Table) -> schema.HttpConfig:
 def _oid(value: object) -> str:
     text = types.parse_str(value)
     if not _OID.match(text):
-        raise ValueError(f"expected a dotted OID like \"1.3.6.1.4.1.32473.1\", got {types.show(value)}")
+        raise ValueError(f'expected a dotted OID like "1.3.6.1.4.1.32473.1", got {types.show(value)}')
     return text
 
 

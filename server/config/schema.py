@@ -35,6 +35,8 @@ LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error")
 RESOURCE_CONFLICTS: tuple[str, ...] = ("kick_old", "refuse")
 LISTENER_KINDS: tuple[str, ...] = ("c2s",)
 LISTENER_TLS: tuple[str, ...] = ("starttls", "direct", "none")
+API_SCOPES: tuple[str, ...] = ("read", "admin", "scripts")
+LEGACY_KEY_SCOPES: frozenset[str] = frozenset({"read", "admin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,16 @@ class LimitsConfig:
     max_sessions_per_user: int = 10
     pre_auth_timeout: float = 60.0
     idle_timeout: float = 840.0
+    # Networks exempt from the login, REST-auth and registration throttles (CIDR strings). Empty by
+    # default: a loopback or LAN client is throttled like any other unless listed here.
+    trusted_networks: tuple[str, ...] = ()
+    login_failures_per_account_ip: int = 5  # then that account is locked for that IP
+    login_failures_per_ip: int = 20  # then the IP is locked for every account
+    login_failures_per_account: int = 50  # then the account is locked, except from IPs it logged in from
+    login_lockout: float = 900.0  # how long a lockout lasts; failures are forgotten this long after the last
+    login_delay: float = 0.25  # delay of the 2nd failure's <failure/>, doubling per failure up to 8x
+    http_auth_failures_per_ip: int = 10  # REST: then 429 with Retry-After for login_lockout
+    registrations_per_ip: int = 5  # in-band registration attempts per IP per hour; 0 = unlimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +138,12 @@ class HttpConfig:
     cors_origins: tuple[str, ...] = ()
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # who may read /metrics and /jolokia
     scripts_dir: Path | None = None  # runtime admin scripts; default <config dir>/scripts
+    api_key_scopes: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> scopes of api_keys
+    scripts_upload: bool = False  # POST/DELETE /api/v1/scripts (code execution) for keys with "scripts"
+
+    def scopes_of(self, name: str) -> frozenset[str]:
+        """The scopes of API key ``name``; a key from the plain ``api_keys`` table has read and admin."""
+        return self.api_key_scopes.get(name, LEGACY_KEY_SCOPES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,20 @@ def read_limits(table: Table) -> schema.LimitsConfig:
         max_sessions_per_user=table.get("max_sessions_per_user", _between(1), default.max_sessions_per_user),
         pre_auth_timeout=table.get("pre_auth_timeout", types.parse_duration, default.pre_auth_timeout),
         idle_timeout=table.get("idle_timeout", types.parse_duration, default.idle_timeout),
+        trusted_networks=table.get("trusted_networks", types.parse_networks, default.trusted_networks),
+        login_failures_per_account_ip=table.get(
+            "login_failures_per_account_ip", _between(1), default.login_failures_per_account_ip
+        ),
+        login_failures_per_ip=table.get("login_failures_per_ip", _between(1), default.login_failures_per_ip),
+        login_failures_per_account=table.get(
+            "login_failures_per_account", _between(1), default.login_failures_per_account
+        ),
+        login_lockout=table.get("login_lockout", types.parse_duration, default.login_lockout),
+        login_delay=table.get("login_delay", types.parse_duration, default.login_delay),
+        http_auth_failures_per_ip=table.get(
+            "http_auth_failures_per_ip", _between(1), default.http_auth_failures_per_ip
+        ),
+        registrations_per_ip=table.get("registrations_per_ip", _between(0), default.registrations_per_ip),
     )
     table.finish()
     if limits.max_stanza_size < 10000:

@@ -82,6 +82,18 @@ def parse_str_list(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def parse_networks(value: object) -> tuple[str, ...]:
+    """An array of CIDR networks (or single addresses), each returned in canonical form."""
+    items = parse_str_list(value)
+    networks: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"item {index}: {show(item)} is not an address or CIDR network") from None
+    return tuple(networks)
+
+
 def parse_size(value: object) -> int:
     """``"256KiB"``, ``"1MiB"``, ``"10MB"`` or an integer number of bytes."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:

@@ -8,9 +8,10 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core import admin_commands, stats
+from tigase_py.server.core import admin_commands, lockout_commands, stats
 from tigase_py.server.core.commands import CommandRegistry
 from tigase_py.server.core.events import EventBus
+from tigase_py.server.core.login_guard import LoginGuard
 from tigase_py.server.core.metrics import MetricsRegistry
 from tigase_py.server.core.registry import ModuleRegistry
 from tigase_py.server.core.router import Router
@@ -32,6 +33,8 @@ class Server:
         self.stats = stats.CoreMetrics(self.metrics)
         self.commands = CommandRegistry()
         admin_commands.register_all(self.commands)
+        for command in lockout_commands.commands():
+            self.commands.register(command)
         self.registered_users: dict[str, int] = {}
         self._vhost_metrics: dict[str, list[str]] = {}
         stats.register_process_metrics(self.metrics, self)
@@ -44,6 +47,7 @@ class Server:
         self.connections: set[Any] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.auth_failures = 0
+        self.login_guard = LoginGuard(config.limits)
 
     def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the server (kept referenced, awaited at shutdown)."""

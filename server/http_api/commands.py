@@ -111,7 +111,19 @@ async def list_scripts(request: web.Request) -> web.Response:
     return reply({"scripts": manager(request).status()})
 
 
+UPLOAD_DISABLED = (
+    "script upload is disabled: it runs code as the server user; set [http] scripts_upload = true to "
+    "allow it for API keys with the \"scripts\" scope (files in scripts_dir load either way)"
+)
+
+
+def require_upload(request: web.Request) -> None:
+    if not server_of(request).config.http.scripts_upload:
+        raise ApiError(403, UPLOAD_DISABLED)
+
+
 async def upload_script(request: web.Request) -> web.Response:
+    require_upload(request)
     data = await body_of(request)
     name = text_field(data, "name")
     source = text_field(data, "source", required=False)
@@ -125,6 +137,7 @@ async def upload_script(request: web.Request) -> web.Response:
 
 
 async def delete_script(request: web.Request) -> web.Response:
+    require_upload(request)
     name = request.match_info["name"]
     try:
         await manager(request).delete(name)
@@ -170,8 +183,9 @@ def routes() -> list[Route]:
             "uploadScript",
             "Write a script and load it now",
             "scripts",
-            {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}},
+            {201: SCRIPT, 400: {"oneOf": [SCRIPT, ERROR]}, 403: ERROR},
             body=obj(("name", "source"), name=TEXT, source=STRING),
+            scope="scripts",
         ),
         Route(
             "DELETE",
@@ -180,6 +194,7 @@ def routes() -> list[Route]:
             "deleteScript",
             "Remove a script and its command",
             "scripts",
-            {200: OK, 404: ERROR},
+            {200: OK, 403: ERROR, 404: ERROR},
+            scope="scripts",
         ),
     ]

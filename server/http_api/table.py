@@ -58,6 +58,11 @@ class Route:
     tag: str
     responses: dict[int, Schema]
     auth: bool = True
+    scope: str | None = None  # the caller must hold it; None: "read" for GET, "admin" otherwise
+
+    @property
+    def needs(self) -> str:
+        return self.scope or ("read" if self.method == "GET" else "admin")
     body: Schema | None = None
     query: tuple[QueryParam, ...] = ()
     path_docs: dict[str, str] = field(default_factory=dict)
@@ -74,10 +79,11 @@ class Route:
 class ApiError(Exception):
     """Raised by handlers; rendered as ``{"error": message}`` with ``status``."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 def reply(data: object, status: int = 200) -> web.Response:

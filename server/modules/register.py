@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
+from tigase_py.server.core.login_guard import peer_ip, retry_text
 from tigase_py.server.core.module import IqContext, Module, Spec
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
 from tigase_py.server.storage.errors import UserExists, UserNotFound
@@ -94,6 +95,17 @@ async def handle_preauth(connection: C2SConnection, stanza: Element) -> Element:
         return error_reply(stanza, error)
 
 
+def throttle_registration(connection: C2SConnection) -> None:
+    """``[limits] registrations_per_ip`` account creation attempts per IP per hour, then
+    ``<resource-constraint/>`` (type wait) saying when to retry, as XEP-0077 lets a server refuse."""
+    guard = connection.server.login_guard
+    ip = peer_ip(connection.peer)
+    wait = guard.registration_retry_after(ip)
+    if wait > 0:
+        raise StanzaError("resource-constraint", f"too many registrations from your address; {retry_text(wait)}")
+    guard.registration_attempted(ip)
+
+
 async def _preauth(connection: C2SConnection, stanza: Element) -> Element:
     query = stanza.find("query", ns.REGISTER)
     assert query is not None
@@ -105,6 +117,7 @@ async def _preauth(connection: C2SConnection, stanza: Element) -> Element:
         raise StanzaError("bad-request", "expected a get or set")
     if query.find("remove", ns.REGISTER) is not None:
         raise StanzaError("not-allowed", "log in to remove an account")
+    throttle_registration(connection)
     username, password = read_credentials(query)
     domain = connection.domain
     storage = connection.server.storage

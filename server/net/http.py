@@ -75,7 +75,7 @@ def middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
         except Unauthorized as exc:
             response = error(401, exc.message, {"WWW-Authenticate": REALM})
         except ApiError as exc:
-            response = error(exc.status, exc.message)
+            response = error(exc.status, exc.message, exc.headers)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
@@ -97,7 +97,9 @@ def guarded(server: Server, route: Route) -> Handler:
         return route.handler
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        CALLER.set(await authenticate(server, request))
+        principal = await authenticate(server, request)
+        principal.require(route.needs)
+        CALLER.set(principal.name)
         return await route.handler(request)
 
     return handle

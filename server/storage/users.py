@@ -6,8 +6,11 @@ import asyncio
 import builtins
 import hashlib
 import hmac
+import os
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import scramp
 import sqlalchemy as sa
@@ -26,6 +29,8 @@ from tigase_py.server.storage.metadata import (
 )
 
 SCRAM_ITERATIONS = 4096
+SALT_LENGTH = 32  # what scramp generates for real accounts; decoys match it
+SECRET_LENGTH = 32
 # hash_name as the SASL mechanism names it → the hashlib name.
 SCRAM_HASHES = {"SHA-1": "sha1", "SHA-256": "sha256"}
 
@@ -91,6 +96,37 @@ def matches(password: str, hash_name: str, creds: ScramCredentials) -> bool:
     return hmac.compare_digest(stored_key, creds.stored_key)
 
 
+def decoy_credentials(secret: bytes, username: str, domain: str, hash_name: str, iterations: int) -> ScramCredentials:
+    """Credentials for an account that does not exist: derived from the server secret and the name, so
+    the salt a SCRAM probe sees is stable across connections and restarts and looks like a real one."""
+
+    def derive(label: str, length: int) -> bytes:
+        message = f"{label}\0{hash_name}\0{username}@{domain}".encode()
+        return hmac.new(secret, message, hashlib.sha256).digest()[:length]
+
+    size = hashlib.new(SCRAM_HASHES[hash_name]).digest_size
+    return ScramCredentials(derive("salt", SALT_LENGTH), derive("stored", size), derive("server", size), iterations)
+
+
+def load_secret(path: Path) -> bytes:
+    """The server secret in ``path`` (mode 0600), created with random bytes the first time."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = secrets.token_bytes(SECRET_LENGTH)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return load_secret(path)  # another process created it first
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        return data
+    if len(data) < SECRET_LENGTH:
+        raise ValueError(f"{path}: the server secret must hold at least {SECRET_LENGTH} bytes")
+    return data
+
+
 def credential_rows(user_id: int, creds: dict[str, ScramCredentials]) -> builtins.list[dict[str, object]]:
     return [
         {
@@ -130,6 +166,7 @@ class UserStore:
         self._db = db
         self._purge = purge
         self.iterations = iterations
+        self.secret = secrets.token_bytes(SECRET_LENGTH)  # replaced by the persistent one at server start
 
     @staticmethod
     def _where(username: str, domain: str) -> sa.ColumnElement[bool]:
@@ -190,9 +227,19 @@ class UserStore:
         salt, stored_key, server_key, iterations = rows[0]
         return ScramCredentials(bytes(salt), bytes(stored_key), bytes(server_key), iterations)
 
+    async def get_scram_or_decoy(self, username: str, domain: str, hash_name: str) -> ScramCredentials:
+        """The account's credentials, or decoy ones (see :func:`decoy_credentials`) when it does not exist."""
+        creds = await self.get_scram(username, domain, hash_name)
+        if creds is None:
+            creds = decoy_credentials(self.secret, username, domain, hash_name, self.iterations)
+        return creds
+
     async def verify_password(self, username: str, domain: str, password: str) -> bool:
         for hash_name in ("SHA-256", "SHA-1"):
             creds = await self.get_scram(username, domain, hash_name)
             if creds is not None:
                 return await asyncio.to_thread(matches, password, hash_name, creds)
+        # No such account: spend the same PBKDF2 work, so the answer takes as long as a wrong password.
+        decoy = decoy_credentials(self.secret, username, domain, "SHA-256", self.iterations)
+        await asyncio.to_thread(matches, password, "SHA-256", decoy)
         return False

@@ -14,6 +14,7 @@ import secrets
 from typing import TYPE_CHECKING, cast
 
 from tigase_py.server import jid as jids
+from tigase_py.server.core import login_guard
 from tigase_py.server.core.metrics import Value
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
@@ -287,7 +288,10 @@ class C2SConnection(asyncio.Protocol):
         try:
             if stanza.name == "auth":
                 binding = self.tls.end_point_binding if (self.secure and self.tls) else None
-                self.sasl = sasl.SaslExchange(self.server.storage, self.domain, self._mechanisms(), binding)
+                self.sasl = sasl.SaslExchange(
+                    self.server.storage, self.domain, self._mechanisms(), binding,
+                    self.server.login_guard, login_guard.peer_ip(self.peer),
+                )
                 result = await self.sasl.start(stanza)
             elif stanza.name == "response" and self.sasl is not None:
                 result = await self.sasl.respond(stanza)
@@ -322,8 +326,8 @@ class C2SConnection(asyncio.Protocol):
         owner = f"{self.username}@{self.domain}"
         try:
             full = jids.parse(f"{owner}/{resource}")
-        except jids.JidError:
-            raise StanzaError("bad-request", "invalid resource") from None
+        except jids.JidError as exc:  # RFC 6120 §7.7.2.1; the resource must pass PRECIS OpaqueString
+            raise StanzaError("bad-request", str(exc)) from None
         sessions = self.server.sessions
         existing = sessions.get(full)
         limits = self.server.config.limits

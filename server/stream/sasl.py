@@ -3,15 +3,16 @@ scramp, PLAIN only over TLS unless configured otherwise. Credentials are only ev
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
-import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import scramp
 
 from tigase_py.server import jid as jids
+from tigase_py.server.core.login_guard import LoginGuard, retry_text
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
@@ -77,12 +78,20 @@ def _scram_username(client_first: str) -> tuple[str, str]:
 
 
 class SaslExchange:
-    """One SASL negotiation on one stream."""
+    """One SASL negotiation on one stream; ``guard`` (with the client's ``ip``) throttles guessing."""
 
     def __init__(
-        self, storage: Storage, domain: str, offered: list[str], channel_binding: bytes | None
+        self,
+        storage: Storage,
+        domain: str,
+        offered: list[str],
+        channel_binding: bytes | None,
+        guard: LoginGuard | None = None,
+        ip: str = "",
     ) -> None:
         self.storage = storage
+        self.guard = guard
+        self.ip = ip
         self.domain = domain
         self.offered = offered
         self.channel_binding = channel_binding  # computed once per certificate, not per login
@@ -92,6 +101,7 @@ class SaslExchange:
 
     async def start(self, auth: Element) -> SaslResult:
         mechanism = auth.get("mechanism") or ""
+        self._check_lockout(None)
         self.mechanism = mechanism if mechanism in self.offered else "other"
         if mechanism not in self.offered:
             raise SaslFailure("invalid-mechanism")
@@ -108,10 +118,32 @@ class SaslExchange:
             self._scram.set_client_final(data.decode())
             final = self._scram.get_server_final()
         except (scramp.ScramException, UnicodeDecodeError):
-            raise SaslFailure("not-authorized") from None
+            await self._refuse(self._username)
+        self._accepted(self._username)
         success = Element("success", ns=ns.SASL)
         success.children.append(_encode(final.encode()))
         return SaslResult(success, self._username)
+
+    def _check_lockout(self, username: str | None) -> None:
+        """RFC 6120 §6.5.11: while locked, refuse before any password is checked (even a right one)."""
+        if self.guard is None:
+            return
+        account = f"{username}@{self.domain}" if username is not None else None
+        wait = self.guard.login_retry_after(self.ip, account)
+        if wait > 0:
+            raise SaslFailure("temporary-auth-failure", f"too many failed logins; {retry_text(wait)}")
+
+    async def _refuse(self, username: str) -> NoReturn:
+        """Count a wrong password and hold the ``<failure/>`` back by the progressive delay."""
+        if self.guard is not None:
+            delay = self.guard.login_failed(self.ip, f"{username}@{self.domain}")
+            if delay > 0:
+                await asyncio.sleep(delay)  # only this stream's queue waits
+        raise SaslFailure("not-authorized")
+
+    def _accepted(self, username: str) -> None:
+        if self.guard is not None:
+            self.guard.login_succeeded(self.ip, f"{username}@{self.domain}")
 
     async def _plain(self, data: bytes) -> SaslResult:
         try:
@@ -120,8 +152,10 @@ class SaslExchange:
             raise SaslFailure("malformed-request") from None
         username = self._prep(authcid)
         self._check_authzid(authzid, username)
+        self._check_lockout(username)
         if not await self.storage.users.verify_password(username, self.domain, password):
-            raise SaslFailure("not-authorized")
+            await self._refuse(username)
+        self._accepted(username)
         return SaslResult(Element("success", ns=ns.SASL), username)
 
     async def _scram_first(self, mechanism: str, data: bytes) -> SaslResult:
@@ -132,14 +166,12 @@ class SaslExchange:
         authzid, raw_username = _scram_username(client_first)
         username = self._prep(raw_username)
         self._check_authzid(authzid, username)
+        self._check_lockout(username)
         base = mechanism.removesuffix("-PLUS")
-        credentials = await self.storage.users.get_scram(username, self.domain, SCRAM_HASHES[base])
-        if credentials is None:
-            # Unknown user: run the exchange with random keys so the failure looks the same.
-            salt = secrets.token_bytes(16)
-            info = (salt, secrets.token_bytes(32), secrets.token_bytes(32), 4096)
-        else:
-            info = (credentials.salt, credentials.stored_key, credentials.server_key, credentials.iterations)
+        # An unknown user gets decoy credentials (salt stable per username, same length and iterations),
+        # so the challenge does not tell whether the account exists.
+        credentials = await self.storage.users.get_scram_or_decoy(username, self.domain, SCRAM_HASHES[base])
+        info = (credentials.salt, credentials.stored_key, credentials.server_key, credentials.iterations)
         binding = None
         if self.channel_binding is not None and any(m.endswith("-PLUS") for m in self.offered):
             binding = ("tls-server-end-point", self.channel_binding)
