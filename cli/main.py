@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from tigase_py.cli import console, context, errors
-from tigase_py.cli.commands import compat, config, init, install, load, server, stats, status, user, vhost
+from tigase_py.cli.commands import auth, compat, config, init, install, load, server, stats, status, user, vhost
 
 _STORAGE_ENGINE = "tigase_py.server.storage.engine"
 _STORAGE_ERRORS = "tigase_py.server.storage.errors"
@@ -120,6 +120,7 @@ app.command("init")(init.init)
 app.add_typer(config.app, name="config")
 app.add_typer(server.app, name="server")
 app.add_typer(user.app, name="user")
+app.add_typer(auth.app, name="auth")
 app.add_typer(vhost.app, name="vhost")
 app.add_typer(compat.app, name="compat")
 app.add_typer(load.app, name="load")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tigase_py.cli import console, context, errors
+from tigase_py.cli.commands.status import ApiKey, Host, HttpUrl, Timeout
 
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import ServerConfig
@@ -134,3 +135,19 @@ def list_users(
 
 def _as_jid(name: str, domain: str | None) -> str:
     return f"{name}@{domain}" if domain and "@" not in name else name
+
+
+@app.command("unlock")
+def unlock(
+    jid: JidArgument,
+    host: Host = None,
+    http_url: HttpUrl = None,
+    api_key: ApiKey = None,
+    timeout: Timeout = 5.0,
+) -> None:
+    """Lift a login lockout of an account (needs the running server: lockouts live in its memory)."""
+    from tigase_py.cli.commands.auth import call
+
+    username, domain = split_jid(jid)
+    result = call("unlock-login", {"accountjid": f"{username}@{domain}"}, host, http_url, api_key, None, None, timeout)
+    console.success(str(result.get("note", "")))
