@@ -49,7 +49,7 @@ def write_config(
     extra: str = "",
     storage_url: str | None = None,
     admins: tuple[str, ...] = (),
-    http: Mapping[str, Value] | None = None,
+    http_options: Mapping[str, Value] | None = None,
 ) -> tuple[Path, int, int, int]:
     cert, key = write_self_signed(vhosts[0], directory / "certs")
     starttls, direct, plain, http = free_ports(4)
@@ -63,7 +63,7 @@ def write_config(
         listeners=every_transport(starttls, direct, plain),
         auth={"allow_plain_without_tls": True},
         http_port=http,
-        http={"api_keys": {"tests": "test-api-key-0123456789"}, **(http or {})},
+        http={"api_keys": {"tests": "test-api-key-0123456789"}, **(http_options or {})},
         extra=extra,
     )
     path = directory / "tigase.toml"
@@ -78,9 +78,10 @@ async def running_server(
     extra: str = "",
     storage_url: str | None = None,
     admins: tuple[str, ...] = (),
-    http: Mapping[str, Value] | None = None,
+    http_options: Mapping[str, Value] | None = None,
 ) -> AsyncIterator[RunningServer]:
-    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url, admins, http)
+    """A server in this process; ``http_options`` add to (or replace) the keys of its ``[http]`` table."""
+    path, starttls, direct, plain = write_config(directory, vhosts, extra, storage_url, admins, http_options)
     config = load_config(path)
     ready: asyncio.Future[Server] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

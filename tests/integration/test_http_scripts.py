@@ -12,6 +12,15 @@ import aiohttp
 from tests.xmpp_harness import RunningServer, running_server
 
 KEY = {"X-API-Key": "test-api-key-0123456789"}
+DEPLOYER = {"X-API-Key": "test-deployer-key-0123456789"}
+# Script upload is off by default; this server allows it for a key with the "scripts" scope.
+UPLOAD_ENABLED = {
+    "scripts_upload": True,
+    "api_keys": {
+        "tests": "test-api-key-0123456789",
+        "deployer": {"key": "test-deployer-key-0123456789", "scopes": ["scripts"]},
+    },
+}
 
 GREET = """
 from tigase_py.server.core.commands import Command, CommandResult, Param
@@ -35,9 +44,11 @@ command = Command(name="explode", title="Explode", description="Always fails", r
 """
 
 
-async def call(handle: RunningServer, method: str, path: str, json: Any = None) -> tuple[int, Any]:
+async def call(
+    handle: RunningServer, method: str, path: str, json: Any = None, headers: dict[str, str] = KEY
+) -> tuple[int, Any]:
     url = f"http://127.0.0.1:{handle.server.config.http.port}{path}"
-    async with aiohttp.ClientSession() as http, http.request(method, url, json=json, headers=KEY) as response:
+    async with aiohttp.ClientSession() as http, http.request(method, url, json=json, headers=headers) as response:
         return response.status, await response.json()
 
 
@@ -98,25 +109,29 @@ async def test_broken_and_failing_scripts_never_take_the_server_down(tmp_path: P
     scripts.mkdir()
     (scripts / "broken.py").write_text("this is not python(\n")
     (scripts / "empty.py").write_text("x = 1\n")
-    async with running_server(tmp_path) as handle:
+    async with running_server(tmp_path, http_options=UPLOAD_ENABLED) as handle:
         status, data = await call(handle, "GET", "/api/v1/scripts")
         assert status == 200
         by_file = {script["file"]: script for script in data["scripts"]}
         assert by_file["broken.py"]["loaded"] is False and "SyntaxError" in by_file["broken.py"]["error"]
         assert by_file["empty.py"]["loaded"] is False and "command = Command" in by_file["empty.py"]["error"]
 
-        status, uploaded = await call(handle, "POST", "/api/v1/scripts", {"name": "explode.py", "source": EXPLODE})
+        status, uploaded = await call(
+            handle, "POST", "/api/v1/scripts", {"name": "explode.py", "source": EXPLODE}, DEPLOYER
+        )
         assert status == 201 and uploaded == {"file": "explode.py", "loaded": True, "command": "explode"}
         status, failure = await call(handle, "POST", "/api/v1/commands/explode", {})
         assert status == 500
         assert failure["error"] == "script explode.py failed: RuntimeError: the disk is on fire"
 
-        status, bad = await call(handle, "POST", "/api/v1/scripts", {"name": "bad.py", "source": "raise SystemExit(3)"})
+        status, bad = await call(
+            handle, "POST", "/api/v1/scripts", {"name": "bad.py", "source": "raise SystemExit(3)"}, DEPLOYER
+        )
         assert status == 400 and bad["loaded"] is False and "SystemExit" in bad["error"]
-        assert (await call(handle, "POST", "/api/v1/scripts", {"name": "../evil.py", "source": ""}))[0] == 400
+        assert (await call(handle, "POST", "/api/v1/scripts", {"name": "../evil.py", "source": ""}, DEPLOYER))[0] == 400
         assert (await call(handle, "GET", "/api/v1/health"))[0] == 200
 
-        assert (await call(handle, "DELETE", "/api/v1/scripts/explode.py"))[0] == 200
+        assert (await call(handle, "DELETE", "/api/v1/scripts/explode.py", headers=DEPLOYER))[0] == 200
         assert not (scripts / "explode.py").exists()
         assert "explode" not in await command_names(handle)
-        assert (await call(handle, "DELETE", "/api/v1/scripts/explode.py"))[0] == 404
+        assert (await call(handle, "DELETE", "/api/v1/scripts/explode.py", headers=DEPLOYER))[0] == 404
