@@ -321,7 +321,7 @@ class C2SConnection(asyncio.Protocol):
 
     async def _bind(self, stanza: Element, bind: Element) -> None:
         assert self.username is not None
-        requested = (bind.find_text("resource", ns.BIND) or "").strip()
+        requested = (bind.find_text("resource", ns.BIND) or "").strip(" \t\r\n")  # ASCII only: PRECIS refuses U+0085
         resource = requested or secrets.token_hex(6)
         owner = f"{self.username}@{self.domain}"
         try:
