@@ -14,9 +14,10 @@ DESCRIPTION = {
     202: "Accepted",
     400: "Invalid request",
     401: "Authentication required",
-    403: "Not an administrator",
+    403: "Not an administrator, or the API key lacks the scope",
     404: "Not found",
     409: "Conflict",
+    429: "Too many failed logins from this address (see Retry-After)",
     500: "The command failed",
     503: "Not available",
 }
@@ -33,6 +34,7 @@ def operation(route: Route) -> dict[str, Any]:
     if route.auth:
         responses.setdefault(401, ERROR)
         responses.setdefault(403, ERROR)
+        responses.setdefault(429, ERROR)
     op: dict[str, Any] = {
         "operationId": route.operation_id,
         "summary": route.summary,
@@ -67,6 +69,8 @@ def operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {"required": True, **_json(route.body)}
     op["security"] = SECURITY if route.auth else []
+    if route.auth:
+        op["x-scope"] = route.needs  # the API key scope this operation needs
     return op
 
 
