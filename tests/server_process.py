@@ -36,7 +36,10 @@ class ServerProcess:
         return self.directory / "server.log"
 
     @classmethod
-    def prepare(cls, directory: Path, storage_url: str, extra: str = "", vhost: str = "localhost") -> ServerProcess:
+    def prepare(
+        cls, directory: Path, storage_url: str, extra: str = "", storage: dict[str, str] | None = None
+    ) -> ServerProcess:
+        vhost = "localhost"
         cert, key = write_self_signed(vhost, directory / "certs")
         c2s, http = free_ports(2)
         text = render_config(
@@ -50,8 +53,10 @@ class ServerProcess:
             log_level="info",
             auth={"allow_plain_without_tls": True},
             http={"api_keys": {"tests": "test-api-key-0123456789"}},
+            storage=storage,
             extra=extra,
         )
+        directory.mkdir(parents=True, exist_ok=True)
         (directory / "tigase.toml").write_text(text)
         return cls(directory, c2s, http)
 

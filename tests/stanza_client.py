@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import itertools
+import time
 from xml.etree import ElementTree
 
 CLIENT = "jabber:client"
@@ -44,6 +45,7 @@ class StanzaClient:
         self.domain = domain
         self.jid = ""
         self.messages: list[ElementTree.Element] = []
+        self.arrived_at: dict[str, float] = {}  # message id → time.monotonic() at its arrival
         self.closed = asyncio.Event()
         self.arrived = asyncio.Event()  # set on every message; clear it before waiting for the next
         self._parser = ElementTree.XMLPullParser(events=("start", "end"))
@@ -121,6 +123,7 @@ class StanzaClient:
         name = local(element.tag)
         if name == "message":
             self.messages.append(element)
+            self.arrived_at.setdefault(element.get("id", ""), time.monotonic())
             self.arrived.set()
         elif name == "iq" and element.get("type") in ("result", "error"):
             future = self._replies.pop(element.get("id", ""), None)
