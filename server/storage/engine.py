@@ -15,7 +15,13 @@ from tigase_py.server.storage.users import SCRAM_ITERATIONS, UserStore
 from tigase_py.server.storage.vhosts import VhostStore
 
 __all__ = [
-    "Storage", "StorageError", "StorageUnavailable", "Timeouts", "UserExists", "UserNotFound", "open_storage",
+    "Storage",
+    "StorageError",
+    "StorageUnavailable",
+    "Timeouts",
+    "UserExists",
+    "UserNotFound",
+    "open_storage",
 ]
 
 
