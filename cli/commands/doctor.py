@@ -18,7 +18,7 @@ def doctor(
     checks: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[CHECK]...",
+            metavar="CHECK",
             help="Checks to run (default: all): open-files, certificates, database, ports, permissions, clock.",
             show_default=False,
         ),
