@@ -29,9 +29,10 @@ def running_pid(config: ServerConfig) -> int | None:
     import os
 
     try:
-        text = config.server.pidfile.read_text(encoding="ascii").strip()
-        pid = int(text)
+        pid = int(config.server.pidfile.read_text(encoding="ascii").strip())
         os.kill(pid, 0)
+    except PermissionError:
+        return pid  # alive, owned by another user (the service account)
     except (OSError, ValueError):
         return None
     return pid
