@@ -30,10 +30,13 @@ def running_pid(config: ServerConfig) -> int | None:
 
     try:
         pid = int(config.server.pidfile.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+    try:
         os.kill(pid, 0)
     except PermissionError:
         return pid  # alive, owned by another user (the service account)
-    except (OSError, ValueError):
+    except OSError:
         return None
     return pid
 
