@@ -196,3 +196,18 @@ def test_clock_in_the_past_is_a_problem() -> None:
 def test_ntp_state_is_read_or_unknown() -> None:
     synchronised, source = system.ntp_synchronised()
     assert synchronised in (True, False, None) and source
+
+
+# -- the running server ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "alive"), [("self", True), ("999999999", False), ("garbage", False), (None, False)]
+)
+def test_running_pid_from_the_pidfile(tmp_path: Path, content: str | None, alive: bool) -> None:
+    from tigase_py.server.config.load import load_config
+    from tigase_py.server.doctor import running_pid
+
+    path = tmp_path / "tigase.toml"
+    path.write_text('[server]\npidfile = "s.pid"\n[[listeners]]\ntls = "none"\nrequire_tls = false\n')
+    if content is not None:
+        (tmp_path / "s.pid").write_text(str(os.getpid()) if content == "self" else content)
+    assert running_pid(load_config(path)) == (os.getpid() if alive else None)
