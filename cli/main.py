@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from tigase_py.cli import console, context, errors
-from tigase_py.cli.commands import auth, compat, config, init, install, load, server, stats, status, user, vhost
+from tigase_py.cli.commands import auth, compat, config, doctor, init, install, load, server, stats, status, user, vhost
 
 _STORAGE_ENGINE = "tigase_py.server.storage.engine"
 _STORAGE_ERRORS = "tigase_py.server.storage.errors"
@@ -126,6 +126,7 @@ app.add_typer(compat.app, name="compat")
 app.add_typer(load.app, name="load")
 app.command("status")(status.status)
 app.command("stats")(stats.stats)
+app.command("doctor")(doctor.doctor)
 app.command("install")(install.install)
 app.command("uninstall")(install.uninstall)
 

@@ -44,7 +44,7 @@ class HttpTarget:
 
 
 async def _get(
-    session: aiohttp.ClientSession, target: HttpTarget, path: str, *, authed: bool
+    session: aiohttp.ClientSession, target: HttpTarget, path: str, *, authed: bool, accept: tuple[int, ...] = ()
 ) -> aiohttp.ClientResponse:
     url = target.url.rstrip("/") + path
     try:
@@ -63,7 +63,7 @@ async def _get(
         word = "unauthorized" if response.status == 401 else "forbidden"
         hint = target.credential_hint() if target.has_credentials else "give --api-key or --user/--password"
         raise model.ProbeFailure("auth", f"http: {response.status} {word} (check {hint})")
-    if response.status >= 400:
+    if response.status >= 400 and response.status not in accept:
         raise model.ProbeFailure("error", f"http: {url} answered {response.status} {response.reason or ''}".rstrip())
     return response
 
@@ -131,7 +131,8 @@ async def probe(target: HttpTarget, timeout: float = 5.0) -> model.ProbeResult:
     start = time.perf_counter()
     try:
         async with _session(timeout) as session:
-            health = await _json(await _get(session, target, HEALTH_PATH, authed=False))
+            # 503 carries the health document too: the server answers, its database does not.
+            health = await _json(await _get(session, target, HEALTH_PATH, authed=False, accept=(503,)))
             stats = None
             if target.has_credentials:
                 stats = await _json(await _get(session, target, STATS_PATH, authed=True))

@@ -74,14 +74,16 @@ async def serve(
     from tigase_py.server.net.http import start_http
     from tigase_py.server.net.tcp import start_listener
     from tigase_py.server.net.tls import build_server_context
-    from tigase_py.server.storage.engine import StorageError, open_storage
+    from tigase_py.server.storage.engine import StorageError, Timeouts, open_storage
 
     raise_open_files_limit(config.limits.max_connections)
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
     try:
+        timeouts = Timeouts(operation=config.storage.timeout, connect=config.storage.connect_timeout)
         storage = await open_storage(
             config.storage.url,
             create=config.storage.url.startswith("sqlite"),
+            timeouts=timeouts,
             scram_iterations=config.auth.scram_iterations,
         )
     except StorageError as exc:

@@ -99,22 +99,25 @@ def _wait_ready(server: MariaDB, process: subprocess.Popen[bytes], log: Path) ->
         delay = min(delay * 2, 0.5)
 
 
-@pytest.fixture(scope="session")
-def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+def require_mariadb() -> tuple[str, str, str]:
+    """The mariadbd, installer and client binaries; skip without them (fail under CI=true)."""
     binaries = _binaries()
     if binaries is None:
         reason = "mariadbd / mariadb-install-db / mariadb not installed (apt-get install mariadb-server)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    server_bin, installer, client = binaries
-    root = tmp_path_factory.mktemp("mariadb")
-    datadir, log = root / "data", root / "mariadbd.log"
+    return binaries
+
+
+def install_mariadb(root: Path) -> None:
+    """An empty data directory under `root` (mariadb-install-db)."""
+    _, installer, _ = require_mariadb()
     install = subprocess.run(
         [
             installer,
             "--no-defaults",
-            f"--datadir={datadir}",
+            f"--datadir={root / 'data'}",
             "--user=root",
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
@@ -125,12 +128,18 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
     )
     if install.returncode != 0:
         pytest.fail(f"mariadb-install-db failed: {install.stderr.strip() or install.stdout.strip()}")
-    server = MariaDB(port=_free_port(), socket=root / "mariadb.sock", client=client)
+
+
+def start_mariadb(root: Path, port: int | None = None) -> tuple[MariaDB, subprocess.Popen[bytes]]:
+    """Run mariadbd on the data directory under `root` (see `install_mariadb`) and wait until it answers."""
+    server_bin, _, client = require_mariadb()
+    log = root / "mariadbd.log"
+    server = MariaDB(port=port or _free_port(), socket=root / "mariadb.sock", client=client)
     process = subprocess.Popen(
         [
             server_bin,
             "--no-defaults",
-            f"--datadir={datadir}",
+            f"--datadir={root / 'data'}",
             f"--socket={server.socket}",
             f"--port={server.port}",
             "--bind-address=127.0.0.1",
@@ -149,6 +158,28 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
     )
     try:
         _wait_ready(server, process, log)
+    except BaseException:
+        stop_mariadb(process)
+        raise
+    return server, process
+
+
+def stop_mariadb(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    require_mariadb()
+    root = tmp_path_factory.mktemp("mariadb")
+    install_mariadb(root)
+    server, process = start_mariadb(root)
+    try:
         server.sql(
             f"CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED BY '{ADMIN_PASSWORD}';"
             f"GRANT ALL PRIVILEGES ON *.* TO '{ADMIN_USER}'@'%' WITH GRANT OPTION;"
@@ -156,12 +187,7 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
         )
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
+        stop_mariadb(process)
 
 
 @pytest.fixture(scope="session")

@@ -65,15 +65,16 @@ def render_config(
     limits: Mapping[str, Value] | None = None,
     auth: Mapping[str, Value] | None = None,
     http: Mapping[str, Value] | None = None,
+    storage: Mapping[str, Value] | None = None,
     extra: str = "",
 ) -> str:
-    """The config text; ``limits``/``auth``/``http`` add keys to their tables, ``extra`` is appended last."""
+    """The config text; ``limits``/``auth``/``http``/``storage`` add keys to their tables, ``extra`` comes last."""
     server: dict[str, Value] = {"vhosts": vhosts, "pidfile": pidfile, "log_level": log_level}
     if admins is not None:
         server["admins"] = admins
     parts = [
         table("server", server),
-        table("storage", {"url": storage_url}),
+        table("storage", {**(storage or {}), "url": storage_url}),
         table("tls", {"certificate": certificate, "key": key}),
         *(listener_table(listener) for listener in listeners),
     ]

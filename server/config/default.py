@@ -105,4 +105,5 @@ def write_default(
     directory.mkdir(parents=True, exist_ok=True)
     certs.write_self_signed(types.parse_domain(vhost), directory / "certs", force=force)
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o640)  # it will hold the database password and API keys: not for other users
     return path

@@ -53,9 +53,11 @@ class GeneralConfig:
 
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
-    """``[storage]``: one SQLAlchemy async URL."""
+    """``[storage]``: one SQLAlchemy async URL, and how long a networked database may take (seconds)."""
 
     url: str
+    timeout: float = 5.0  # one storage operation, end to end (pool wait, connect, statements, commit)
+    connect_timeout: float = 3.0  # TCP connect and login to MariaDB/MySQL
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,8 +122,14 @@ def _resolve_sqlite(url: str, base: Path) -> str:
 
 def read_storage(table: Table) -> schema.StorageConfig:
     url = table.get("url", types.parse_url, f"sqlite+aiosqlite:///{table.base / 'tigase.db'}")
+    default = schema.StorageConfig(url=url)
+    timeout = table.get("timeout", types.parse_duration, default.timeout)
+    connect_timeout = table.get("connect_timeout", types.parse_duration, default.connect_timeout)
     table.finish()
-    return schema.StorageConfig(url=_resolve_sqlite(url, table.base))
+    for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
+        if value <= 0:
+            table.fail(table.path_of(name), "must be a positive duration")
+    return schema.StorageConfig(url=_resolve_sqlite(url, table.base), timeout=timeout, connect_timeout=connect_timeout)
 
 
 def read_tls(table: Table) -> schema.TlsConfig:

@@ -17,6 +17,7 @@ from tigase_py.server.core.events import DROP, STOP
 from tigase_py.server.core.module import IqContext, IqHandler, ModuleContext, PresenceHandler, StanzaContext
 from tigase_py.server.errors import StanzaError, error_reply
 from tigase_py.server.jid import Jid
+from tigase_py.server.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("tigase_py.router")
 
 IqTableKey = tuple[str, str, str, str, str]  # vhost, type, addressing, ns, element
+
+
+def storage_down(stanza: Element, exc: StorageError) -> StanzaError:
+    """The reply to a stanza whose handling needed the database, which failed or did not answer in time.
+
+    RFC 6120 §8.3.3.5 internal-server-error with type "wait" (§8.3.2: retry after waiting): the
+    request was fine and may succeed later. Not service-unavailable, which tells clients the service
+    does not exist, nor resource-constraint, which is about load.
+    """
+    log.warning("storage_failed kind=%s id=%s reason=%s", stanza.tag, stanza.attrs.get("id"), exc)
+    return StanzaError("internal-server-error", "storage is temporarily unavailable", "wait")
 
 
 class Router:
@@ -73,6 +85,9 @@ class Router:
             except StanzaError as error:
                 self.bounce(stanza, error)
                 return
+            except StorageError as exc:
+                self.bounce(stanza, storage_down(stanza, exc))
+                return
         if tag == "presence":
             entry = self.presence_handlers.get((session.vhost, "outbound"))
             if entry is not None:
@@ -113,6 +128,8 @@ class Router:
                 await self._deliver_presence(stanza, sender, to)
         except StanzaError as error:
             self.bounce(stanza, error)
+        except StorageError as exc:
+            self.bounce(stanza, storage_down(stanza, exc))
 
     def bounce(self, stanza: Element, error: StanzaError) -> None:
         """Send an error reply for ``stanza`` to its sender (never for errors or IQ results)."""
@@ -226,6 +243,9 @@ class Router:
             reply = await handler(context)
         except StanzaError:
             raise
+        except StorageError:
+            stats.handler_errors.labels(ctx.module.name).value += 1
+            raise
         except Exception:
             stats.handler_errors.labels(ctx.module.name).value += 1
             log.exception(
@@ -266,6 +286,8 @@ class Router:
             await handler(StanzaContext(ctx, stanza, sender, to, origin))
         except StanzaError:
             raise
+        except StorageError as exc:
+            log.warning("presence_handler_storage_failed module=%s from=%s reason=%s", ctx.module.name, sender, exc)
         except Exception:
             log.exception("presence_handler_failed module=%s from=%s", ctx.module.name, sender)
 

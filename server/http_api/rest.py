@@ -108,6 +108,7 @@ async def health(request: web.Request) -> web.Response:
         db_up = bool(await server.storage.ping())
     except Exception:
         db_up = False
+    server.stats.db_up.plain.value = 1.0 if db_up else 0.0  # the storage.up gauge follows the latest probe
     body = {
         "status": "ok" if db_up else "degraded",
         "version": __version__,

@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, Target, translate
+from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, StorageUnavailable, Target, translate
 from tigase_py.server.storage.inline import InlineConnection
 from tigase_py.server.storage.sqlite_reads import SqliteReader
 
@@ -38,6 +39,21 @@ WRITE_QUEUE_TIMEOUT_S = 60.0  # the longest a SQLite write waits behind this pro
 MYSQL_POOL_RECYCLE_S = 3600
 WRITE_OPTION = "tigase_write"
 URL_HELP = "use sqlite:///path/to/file.db or mysql://user:password@host:port/database"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long a networked database may keep a caller waiting, in seconds (`[storage]` in the config).
+
+    `operation` bounds one whole `transaction()`/`connection()`/`fetch_all()`: the wait for a pooled
+    connection, connecting, every statement and the commit. `connect` bounds the TCP connect and the
+    login handshake; a statement read that stalls longer than `operation` drops its connection.
+    `ping` bounds the health probe. SQLite files ignore them (statements run inline, see `inline`).
+    """
+
+    operation: float = 5.0
+    connect: float = 3.0
+    ping: float = 2.0
 
 
 def normalise_url(url: str, *, require_database: bool = True) -> URL:
@@ -89,13 +105,21 @@ def _begin_sqlite(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def build_engine(url: URL) -> AsyncEngine:
+def build_engine(url: URL, timeouts: Timeouts = Timeouts()) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_recycle=MYSQL_POOL_RECYCLE_S)
+    # pre_ping replaces connections that died while pooled (a database restart) before they are used;
+    # the driver's read timeout turns a database that stopped answering into an error, not a hang.
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=MYSQL_POOL_RECYCLE_S,
+        pool_timeout=timeouts.operation,
+        connect_args={"connect_timeout": max(1, round(timeouts.connect)), "read_timeout": timeouts.operation},
+    )
 
 
 def build_inline_engine(url: URL) -> sa.Engine | None:
@@ -120,10 +144,11 @@ class Database:
     never wait for a lock this process holds, or the event loop would stop).
     """
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(self, url: str | URL, timeouts: Timeouts = Timeouts()) -> None:
         self.url = url if isinstance(url, URL) else normalise_url(url)
         self.target = target_of(self.url)
-        self.engine = build_engine(self.url)
+        self.timeouts = timeouts
+        self.engine = build_engine(self.url, timeouts)
         self.inline = build_inline_engine(self.url)
         path = sqlite_path(self.url)
         self.reader = SqliteReader(path, self.engine.dialect, SQLITE_BUSY_TIMEOUT_MS) if path is not None else None
@@ -171,7 +196,7 @@ class Database:
                 raise translate(self.target, exc) from exc
             return
         try:
-            async with self.engine.connect() as conn:
+            async with self._bounded(), self.engine.connect() as conn:
                 conn = await conn.execution_options(**{WRITE_OPTION: True})
                 async with conn.begin():
                     yield conn
@@ -189,10 +214,22 @@ class Database:
                 raise translate(self.target, exc) from exc
             return
         try:
-            async with self.engine.connect() as conn:
+            async with self._bounded(), self.engine.connect() as conn:
                 yield conn
         except (SQLAlchemyError, OSError) as exc:
             raise translate(self.target, exc) from exc
+
+    @asynccontextmanager
+    async def _bounded(self, limit: float | None = None) -> AsyncIterator[None]:
+        """Fail with `StorageUnavailable` when the body runs past `limit` (default: the operation timeout)."""
+        limit = self.timeouts.operation if limit is None else limit
+        try:
+            async with asyncio.timeout(limit) as scope:
+                yield
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise StorageUnavailable(f"{self.target} did not answer within {limit:g}s") from None
 
     async def fetch_all(
         self, statement: sa.Select[Any], values: Mapping[str, Any] | None = None
@@ -213,8 +250,9 @@ class Database:
             return [tuple(row) for row in await conn.execute(statement, dict(values))]
 
     async def ping(self) -> bool:
+        """One cheap `SELECT 1`, bounded by the ping timeout: True when the database answered."""
         try:
-            async with self.connection() as conn:
+            async with self._bounded(self.timeouts.ping), self.connection() as conn:
                 await conn.execute(sa.text("SELECT 1"))
         except StorageError:
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tigase_py.server.storage import migrate
 from tigase_py.server.storage.account import purge
 from tigase_py.server.storage.blocking import BlockingStore
-from tigase_py.server.storage.database import Database
+from tigase_py.server.storage.database import Database, Timeouts
 from tigase_py.server.storage.errors import StorageError, StorageUnavailable, UserExists, UserNotFound
 from tigase_py.server.storage.last_activity import LastActivityStore
 from tigase_py.server.storage.offline import OfflineStore
@@ -14,7 +14,15 @@ from tigase_py.server.storage.user_xml import UserXmlStore
 from tigase_py.server.storage.users import SCRAM_ITERATIONS, UserStore
 from tigase_py.server.storage.vhosts import VhostStore
 
-__all__ = ["Storage", "StorageError", "StorageUnavailable", "UserExists", "UserNotFound", "open_storage"]
+__all__ = [
+    "Storage",
+    "StorageError",
+    "StorageUnavailable",
+    "Timeouts",
+    "UserExists",
+    "UserNotFound",
+    "open_storage",
+]
 
 
 class Storage:
@@ -42,9 +50,11 @@ class Storage:
         await self.db.close()
 
 
-async def open_storage(url: str, *, create: bool = False, scram_iterations: int = SCRAM_ITERATIONS) -> Storage:
+async def open_storage(
+    url: str, *, create: bool = False, scram_iterations: int = SCRAM_ITERATIONS, timeouts: Timeouts = Timeouts()
+) -> Storage:
     """Connect to `url`; with `create`, migrate to head first, else require the schema at head."""
-    db = Database(url)
+    db = Database(url, timeouts)
     try:
         migrate.require_file(db, create=create)
         if create:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +65,10 @@ def require_file(db: Database, *, create: bool) -> None:
         raise StorageUnavailable(f"sqlite database {path} does not exist, run `tigase-py db init`")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # An empty file is an empty database; SQLite gives its -wal and -shm files the same mode.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     except OSError as exc:
-        raise StorageUnavailable(f"cannot create {path.parent}: {exc.strerror}") from exc
+        raise StorageUnavailable(f"cannot create {path}: {exc.strerror}") from exc
 
 
 async def status(db: Database) -> SchemaStatus:

@@ -19,6 +19,7 @@ from tigase_py.server.core.metrics import Value
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
 from tigase_py.server.modules import register
+from tigase_py.server.storage.errors import StorageError
 from tigase_py.server.stream import sasl
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element, escape_attr
@@ -300,6 +301,11 @@ class C2SConnection(asyncio.Protocol):
                 raise sasl.SaslFailure("aborted")
             else:
                 raise sasl.SaslFailure("malformed-request")
+        except StorageError as exc:  # RFC 6120 §6.5.11; not counted as a failed login
+            log.warning("auth_storage_failed peer=%s reason=%s", self.peer, exc)
+            self.sasl = None
+            self.write(sasl.SaslFailure("temporary-auth-failure").to_element().to_bytes())
+            return
         except sasl.SaslFailure as failure:
             mechanism = self.sasl.mechanism if self.sasl is not None else "other"
             self.sasl = None
