@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from tigase_py.server import jid as jids
-from tigase_py.server.config.schema import LEGACY_KEY_SCOPES
+from tigase_py.server.config.schema import API_SCOPES, LEGACY_KEY_SCOPES
 from tigase_py.server.core.login_guard import retry_text
 from tigase_py.server.http_api.table import ApiError
 
@@ -54,6 +54,7 @@ class Principal:
 
 
 ADMIN_JID_SCOPES = LEGACY_KEY_SCOPES  # an admin logging in with JID and password: read and admin
+FULL_SCOPES = frozenset(API_SCOPES)  # for callers trusted with everything (none of the network doors)
 
 
 def match_api_key(server: Server, presented: str) -> str | None:
