@@ -15,7 +15,8 @@ SASL (RFC 6120 §6.4.5 leaves the policy to the server):
 - while locked, even the right password gets ``<temporary-auth-failure/>`` (RFC 6120 §6.5.11) with a
   text saying when to retry, and no password is checked (no CPU spent).
 
-Networks in ``[limits] trusted_networks`` are never counted or locked. Lockouts are lifted by the
+Networks in ``[limits] trusted_networks`` are never counted or locked. IPv6 clients are counted by
+their /64 (see :func:`client_key`). Lockouts are lifted by the
 ``unlock-login`` admin command (ad-hoc, REST, CLI). All state is in memory: a restart forgets it.
 """
 
@@ -100,6 +101,21 @@ def peer_ip(peer: str) -> str:
     return peer.rpartition(":")[0] if ":" in peer else peer
 
 
+def client_key(ip: str) -> str:
+    """What the per-IP counters are keyed by: the IPv4 address (also when IPv4-mapped), or the /64 of
+    an IPv6 address, since one IPv6 client usually holds a whole /64. Unparseable input stays as is."""
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        if not address.is_loopback:
+            return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def retry_text(seconds: float) -> str:
     return f"try again in {math.ceil(seconds)} s"
 
@@ -124,10 +140,12 @@ class LoginGuard:
             address = ipaddress.ip_address(ip.split("%", 1)[0])
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         return any(address in network for network in self.trusted)
 
-    def _is_known(self, account: str, ip: str) -> bool:
-        seen = self._known.get((account, ip))
+    def _is_known(self, account: str, source: str) -> bool:
+        seen = self._known.get((account, source))
         return seen is not None and self.clock() - seen < KNOWN_SECONDS
 
     # -- SASL --------------------------------------------------------------
@@ -135,10 +153,11 @@ class LoginGuard:
         """Seconds until a login from ``ip`` (for ``account``, when known) may be tried; 0 = now."""
         if self.is_trusted(ip):
             return 0.0
-        wait = self.by_ip.retry_after(ip)
+        source = client_key(ip)
+        wait = self.by_ip.retry_after(source)
         if account is not None:
-            wait = max(wait, self.by_account_ip.retry_after((account, ip)))
-            if not self._is_known(account, ip):
+            wait = max(wait, self.by_account_ip.retry_after((account, source)))
+            if not self._is_known(account, source):
                 wait = max(wait, self.by_account.retry_after(account))
         return wait
 
@@ -146,38 +165,40 @@ class LoginGuard:
         """Count a credential failure; return how long to hold the ``<failure/>`` back (seconds)."""
         if self.is_trusted(ip):
             return 0.0
-        count = self.by_ip.strike(ip)
+        source = client_key(ip)
+        count = self.by_ip.strike(source)
         if account is not None:
-            count = max(count, self.by_account_ip.strike((account, ip)))
+            count = max(count, self.by_account_ip.strike((account, source)))
             self.by_account.strike(account)
         if count < 2:
             return 0.0
         return self.limits.login_delay * min(MAX_DELAY_FACTOR, 2 ** (count - 2))
 
     def login_succeeded(self, ip: str, account: str) -> None:
-        self.by_account_ip.forget(lambda key: key == (account, ip))
-        self._known[(account, ip)] = self.clock()
-        self._known.move_to_end((account, ip))
+        pair = (account, client_key(ip))
+        self.by_account_ip.forget(lambda key: key == pair)
+        self._known[pair] = self.clock()
+        self._known.move_to_end(pair)
         if len(self._known) > CAPACITY:
             self._known.popitem(last=False)
 
     # -- REST --------------------------------------------------------------
     def http_retry_after(self, ip: str) -> float:
-        return 0.0 if self.is_trusted(ip) else self.http.retry_after(ip)
+        return 0.0 if self.is_trusted(ip) else self.http.retry_after(client_key(ip))
 
     def http_failed(self, ip: str) -> None:
         if not self.is_trusted(ip):
-            self.http.strike(ip)
+            self.http.strike(client_key(ip))
 
     # -- in-band registration ---------------------------------------------
     def registration_retry_after(self, ip: str) -> float:
         if self.limits.registrations_per_ip == 0 or self.is_trusted(ip):
             return 0.0
-        return self.registrations.retry_after(ip)
+        return self.registrations.retry_after(client_key(ip))
 
     def registration_attempted(self, ip: str) -> None:
         if self.limits.registrations_per_ip and not self.is_trusted(ip):
-            self.registrations.strike(ip)
+            self.registrations.strike(client_key(ip))
 
     # -- administration ----------------------------------------------------
     def unlock_account(self, account: str) -> int:
@@ -187,12 +208,13 @@ class LoginGuard:
         )
 
     def unlock_ip(self, ip: str) -> int:
-        """Forget every failure (SASL, REST, registration) counted against ``ip``."""
+        """Forget every failure (SASL, REST, registration) counted against ``ip`` (its /64 for IPv6)."""
+        source = client_key(ip)
         return (
-            self.by_ip.forget(lambda key: key == ip)
-            + self.by_account_ip.forget(lambda key: key[1] == ip)
-            + self.http.forget(lambda key: key == ip)
-            + self.registrations.forget(lambda key: key == ip)
+            self.by_ip.forget(lambda key: key == source)
+            + self.by_account_ip.forget(lambda key: key[1] == source)
+            + self.http.forget(lambda key: key == source)
+            + self.registrations.forget(lambda key: key == source)
         )
 
     def lockouts(self) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from tigase_py.server.config.schema import LimitsConfig
-from tigase_py.server.core.login_guard import LoginGuard, peer_ip
+from tigase_py.server.core.login_guard import LoginGuard, client_key, peer_ip
 
 LIMITS = dataclasses.replace(
     LimitsConfig(),
@@ -139,3 +139,18 @@ def test_peer_ip_strips_the_port() -> None:
     assert peer_ip("192.0.2.1:5222") == "192.0.2.1"
     assert peer_ip("::1:40000") == "::1"
     assert peer_ip("") == ""
+
+
+def test_ipv6_clients_are_counted_by_their_64_and_mapped_ipv4_as_ipv4() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert client_key("::1") == "::1" and client_key("192.0.2.1") == "192.0.2.1"
+    guard, _ = guard_with()
+    for host in range(6):  # one failure from each of six addresses of the same /64
+        guard.login_failed(f"2001:db8:1:2::{host + 1}", f"user{host}@localhost")
+    assert guard.login_retry_after("2001:db8:1:2::ffff") > 0
+    assert guard.login_retry_after("2001:db8:1:3::1") == 0.0
+    assert guard.unlock_ip("2001:db8:1:2::9") >= 1
+    assert guard.login_retry_after("2001:db8:1:2::ffff") == 0.0
+    trusting, _ = guard_with(dataclasses.replace(LIMITS, trusted_networks=("192.0.2.0/24",)))
+    assert trusting.is_trusted("::ffff:192.0.2.1")
