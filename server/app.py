@@ -25,7 +25,6 @@ log = logging.getLogger("tigase_py.app")
 VHOST_POLL_SECONDS = 10.0
 IDLE_SWEEP_SECONDS = 5.0
 SHUTDOWN_GRACE_SECONDS = 10.0
-SECRET_FILE = "server-secret"  # decoy SCRAM salts for unknown accounts are derived from it (mode 0600)
 
 
 def raise_open_files_limit(max_connections: int) -> tuple[int, int]:
@@ -89,7 +88,7 @@ async def serve(
     except StorageError as exc:
         log.error("storage unavailable: %s", exc)
         return 1
-    from tigase_py.server.storage.users import load_secret
+    from tigase_py.server.storage.users import SECRET_FILE, load_secret
 
     try:
         storage.users.secret = load_secret(config.directory / SECRET_FILE)

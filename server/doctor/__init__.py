@@ -71,7 +71,9 @@ def check_ports(config: ServerConfig) -> list[Finding]:
 def check_permissions(config: ServerConfig) -> list[Finding]:
     from sqlalchemy.engine import make_url
 
-    secrets = [config.path, *([config.tls.key] if config.tls.key is not None else [])]
+    from tigase_py.server.storage.users import SECRET_FILE
+
+    secrets = [config.path, config.directory / SECRET_FILE, *([config.tls.key] if config.tls.key is not None else [])]
     data = []
     url = make_url(config.storage.url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -90,7 +92,7 @@ CHECKS: dict[str, tuple[str, Callable[[ServerConfig], list[Finding]]]] = {
     "certificates": ("expiry, key and subjectAltNames against the vhosts", check_certificates),
     "database": ("reachable, schema at the newest migration", check_database),
     "ports": ("listener ports free or held by the running server", check_ports),
-    "permissions": ("config, TLS key and SQLite files not readable by other users", check_permissions),
+    "permissions": ("config, TLS key, server secret and SQLite files not readable by others", check_permissions),
     "clock": ("system clock sane and NTP-synchronised", check_clock),
 }
 

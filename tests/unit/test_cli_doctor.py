@@ -55,3 +55,12 @@ def test_doctor_without_a_config_is_a_usage_error(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv(load.ENV_VAR, str(tmp_path / "missing.toml"))
     result = runner.invoke(main.app, ["doctor"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_doctor_flags_a_server_secret_others_can_read(site: Path) -> None:
+    secret = site.parent / "server-secret"
+    secret.write_bytes(b"s" * 32)
+    secret.chmod(0o644)
+    result = runner.invoke(main.app, ["doctor", "permissions"])
+    assert result.exit_code == 1
+    assert f"error: permissions: {secret}: mode 0644: any user may read this secret" in result.stderr
