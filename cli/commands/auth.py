@@ -7,6 +7,7 @@ with an API key that has the ``admin`` scope (by default the first such key in t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Annotated, Any
 
 import typer
@@ -34,7 +35,9 @@ def call(name: str, args: dict[str, Any], host: str | None, http_url: str | None
     from tigase_py.monitoring import model
     from tigase_py.monitoring.rest_command import run_command
 
-    target = http_target(config_defaults(), host, http_url, api_key or (None if user else admin_key()), user, password)
+    # Only an admin-scope key will do: never fall back to the first (maybe read-only) key of the config.
+    defaults = dataclasses.replace(config_defaults(), api_key=None)
+    target = http_target(defaults, host, http_url, api_key or (None if user else admin_key()), user, password)
     if not target.has_credentials:
         raise errors.UsageError("needs --api-key (an admin-scope key; or TIGASE_PY_API_KEY) or --user/--password")
     try:
