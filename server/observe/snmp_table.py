@@ -80,10 +80,6 @@ def _metric(metric_id: str) -> Callable[[str], bool]:
     return lambda candidate: candidate == metric_id
 
 
-def _registered_users(metric_id: str) -> bool:
-    return metric_id.startswith("vhost.") and metric_id.endswith(".users")
-
-
 def scalars(server: Server) -> list[tuple[int, Any]]:
     """``(n, value)`` for each ``base.1.n.0``, read live; numbers as in the MIB."""
     uptime = int((time.time() - server.started_at) * 100) % (GAUGE32_MAX + 1)
@@ -103,7 +99,7 @@ def scalars(server: Server) -> list[tuple[int, Any]]:
         (2, rfc1902.TimeTicks(uptime)),
         (3, gauge(_total(server, _metric("sm.sessions")))),
         (4, gauge(_total(server, _metric("c2s.connections")))),
-        (5, gauge(_total(server, _registered_users))),
+        (5, gauge(_total(server, _metric("vhost.users")))),
         (6, counter(auth_failures)),
         (7, counter(_total(server, _metric("c2s.stanzas_in")))),
         (8, gauge(_total(server, _metric("process.open_fds")))),
