@@ -90,7 +90,8 @@ async def test_jolokia_reads_the_statistics(tmp_path: Path) -> None:
         assert reply["request"] == {"type": "read", "mbean": PROVIDER, "attribute": "ConnectionsNumber"}
         assert isinstance(reply["timestamp"], int)
         everything = json.loads((await get(handle, f"/jolokia/read/{PROVIDER}"))[2])["value"]
-        assert everything["HeapMemUsage"] > 1_000_000 and everything["UptimeSeconds"] >= 0
+        assert everything["HeapMemUsage"] == -1.0 or 0 < everything["HeapMemUsage"] <= 100  # % of max, as Tigase
+        assert everything["UptimeSeconds"] >= 0
         assert {"MessagesNumber", "PresencesNumber", "IQNumber", "RegisteredUsers", "CPUUsage"} <= set(everything)
         path = "/jolokia/read/tigase.stats:type=Metrics/sess-man!/Open user sessions"
         metric = json.loads((await get(handle, path))[2])
