@@ -33,22 +33,21 @@ DESCRIPTION = {
 
 # RFC 7622: localpart@domainpart/resourcepart; the localpart excludes "&'/:<>@ and spaces, each part is
 # at most 1023 bytes. The server applies the full PRECIS rules; the patterns document the shape.
-LOCAL = r"[^\"&'/:<>@\s]{1,1023}"
-DOMAIN_PART = r"[^@/\s]{1,1023}"
+LOCAL = r"[^\"&'/:<>@\s]+"
+DOMAIN_PART = r"[^@/\s]+"
 JID_SCHEMAS: dict[str, Schema] = {
     "BareJid": {
         "type": "string",
         "format": "jid",
         "pattern": f"^{LOCAL}@{DOMAIN_PART}$",
-        "maxLength": 2047,
-        "description": "A bare JID (RFC 7622) of an account: localpart@domainpart, no resource.",
+        "description": "A bare JID (RFC 7622) of an account: localpart@domainpart, no resource; "
+        "each part at most 1023 bytes.",
         "examples": ["alice@example.org", "ünïcode@example.org"],
     },
     "FullJid": {
         "type": "string",
         "format": "jid",
-        "pattern": f"^{LOCAL}@{DOMAIN_PART}/.{{1,1023}}$",
-        "maxLength": 3071,
+        "pattern": f"^{LOCAL}@{DOMAIN_PART}/.+$",
         "description": "A full JID (RFC 7622) of one session: localpart@domainpart/resourcepart. In a path, "
         "the resource may contain '/' and must be percent-encoded as any path segment.",
         "examples": ["alice@example.org/phone", "alice@example.org/laptop/work"],
@@ -56,8 +55,7 @@ JID_SCHEMAS: dict[str, Schema] = {
     "Jid": {
         "type": "string",
         "format": "jid",
-        "pattern": f"^({LOCAL}@)?{DOMAIN_PART}(/.{{1,1023}})?$",
-        "maxLength": 3071,
+        "pattern": f"^({LOCAL}@)?{DOMAIN_PART}(/.+)?$",
         "description": "Any JID (RFC 7622): a domain, a bare JID or a full JID.",
         "examples": ["alice@example.org", "alice@example.org/phone", "example.org"],
     },
@@ -65,7 +63,6 @@ JID_SCHEMAS: dict[str, Schema] = {
         "type": "string",
         "format": "idn-hostname",
         "pattern": f"^{DOMAIN_PART}$",
-        "maxLength": 1023,
         "description": "A domainpart (RFC 7622 §3.2): a virtual host name, internationalised names allowed.",
         "examples": ["example.org", "chat.example.org"],
     },

@@ -92,6 +92,20 @@ async def test_method_not_allowed_names_the_allowed_methods(tmp_path: Path) -> N
                     assert (await response.json())["error"]
 
 
+async def test_command_input_errors_are_client_errors(tmp_path: Path) -> None:
+    """Found by schemathesis once the command parameters were documented: jid-malformed was a 500."""
+    async with running_server(tmp_path) as handle:
+        url = f"http://127.0.0.1:{handle.server.config.http.port}/api/v1/commands/add-user"
+        async with aiohttp.ClientSession(headers={"X-API-Key": KEY}) as http:
+            for body in (
+                {"accountjid": "0", "password": "secret"},
+                {"accountjid": "a@b@c", "password": "secret"},
+                {"accountjid": "bob@localhost", "password": "one", "password-verify": "two"},
+            ):
+                async with http.post(url, json=body) as response:
+                    assert response.status == 400, (body, await response.text())
+
+
 def schemathesis_command() -> list[str]:
     executable = shutil.which("schemathesis") or shutil.which("st")
     if executable is None:
