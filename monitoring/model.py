@@ -27,7 +27,7 @@ RESIDENT = "process/Resident memory"
 UPTIME = "process/Uptime"
 STORAGE_UP = "storage/Database up"
 STORAGE_P99_PREFIX = "storage/Operation latency p99"
-REGISTERED_SUFFIX = " registered users"
+REGISTERED_USERS = "vhost-man/Registered users"  # one series per vhost: [vhost=...]
 
 
 class ProbeFailure(Exception):
@@ -128,10 +128,9 @@ def summarize(result: ProbeResult) -> ProbeResult:
         if present:
             result.storage_latency_ms = max(present) * 1000  # the registry records seconds
     if result.registered_users is None:
-        users = [number(v) for k, v in m.items() if k.startswith("vhost-man/") and k.endswith(REGISTERED_SUFFIX)]
-        present = [v for v in users if v is not None]
-        if present:
-            result.registered_users = int(sum(present))
+        users = _sum_prefix(m, REGISTERED_USERS)
+        if users is not None:
+            result.registered_users = int(users)
     if result.messages_per_second is None and result.messages_total is not None and result.uptime_seconds:
         result.messages_per_second = result.messages_total / result.uptime_seconds
     return result

@@ -229,8 +229,10 @@ def status(
             base_oid=defaults.snmp_base or snmp.DEFAULT_BASE,
         )  # fmt: skip
         probes["snmp"] = (snmp_target.address, lambda: snmp.probe(snmp_target, timeout))
-    if "jmx" in channels and (jmx_url or host or not every):
-        jmx_target = jmx.JmxTarget(jmx_url or jmx.jmx_url(host or "127.0.0.1", jmx_port), jmx_user, jmx_password)
+    if "jmx" in channels and (jmx_url or host or defaults.http_url or not every):
+        jmx_target = jmx.JmxTarget(
+            jmx.target_url(jmx_url, host, jmx_port, defaults.http_url), jmx_user, jmx_password
+        )
         probes["jmx"] = (jmx_target.url, lambda: jmx.probe(jmx_target, timeout))
     if "xmpp" in channels and (xmpp_jid or not every):
         if not xmpp_jid or not xmpp_password:

@@ -77,6 +77,13 @@ def _user(table: Table) -> schema.SnmpUser:
     return user
 
 
+def _versions(value: object) -> tuple[str, ...]:
+    items = [types.parse_choice(item, schema.SNMP_VERSIONS) for item in types.parse_str_list(value)]
+    if not items:
+        raise ValueError("expected at least one of \"1\", \"2c\", \"3\"")
+    return tuple(version for version in schema.SNMP_VERSIONS if version in items)
+
+
 def read_snmp(table: Table) -> schema.SnmpConfig:
     default = schema.SnmpConfig()
     table.seen.add("users")
@@ -95,6 +102,10 @@ def read_snmp(table: Table) -> schema.SnmpConfig:
         community=community or None,
         users=users,
         base_oid=table.get("base_oid", _oid, default.base_oid),
+        versions=table.get("versions", _versions, default.versions),
+        sys_name=table.get("sys_name", types.parse_str, None) or None,
+        sys_contact=table.get("sys_contact", types.parse_str, default.sys_contact),
+        sys_location=table.get("sys_location", types.parse_str, default.sys_location),
     )
     table.finish()
     return snmp

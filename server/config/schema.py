@@ -149,10 +149,15 @@ class SnmpConfig:
     community: str | None = "public"  # v2c read-only community; None disables v2c
     users: tuple[SnmpUser, ...] = ()  # SNMPv3 USM users (authPriv)
     base_oid: str = "1.3.6.1.4.1.32473.1"  # 32473: the RFC 5612 documentation enterprise number
+    versions: tuple[str, ...] = ("2c", "3")  # protocol versions answered; others are dropped unanswered
+    sys_name: str | None = None  # SNMPv2-MIB sysName; None: the host name
+    sys_contact: str = ""  # SNMPv2-MIB sysContact
+    sys_location: str = ""  # SNMPv2-MIB sysLocation
 
 
 SNMP_AUTH = ("SHA", "SHA256", "MD5")
 SNMP_PRIV = ("AES", "DES")
+SNMP_VERSIONS = ("1", "2c", "3")
 
 
 @dataclass(frozen=True, slots=True)

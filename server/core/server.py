@@ -33,7 +33,6 @@ class Server:
         self.commands = CommandRegistry()
         admin_commands.register_all(self.commands)
         self.registered_users: dict[str, int] = {}
-        self._vhost_metrics: dict[str, list[str]] = {}
         stats.register_process_metrics(self.metrics, self)
         stats.instrument_storage(storage, self.stats)
         self.bus = EventBus()
@@ -74,7 +73,6 @@ class Server:
         if vhost in self.vhosts:
             return False
         self.vhosts.add(vhost)
-        self._vhost_metrics[vhost] = stats.register_vhost_metrics(self.metrics, self, vhost)
         await self.registry.load_vhost(vhost)
         await self.bus.fire("vhost.added", vhost, vhost=vhost)
         log.info("vhost_added vhost=%s", vhost)
@@ -88,8 +86,6 @@ class Server:
         await self.bus.fire("vhost.removed", vhost, vhost=vhost)
         await self.registry.unload_vhost(vhost)
         self.vhosts.discard(vhost)
-        for metric_id in self._vhost_metrics.pop(vhost, []):
-            self.metrics.remove(metric_id)
         log.info("vhost_removed vhost=%s", vhost)
         return True
 

@@ -13,6 +13,9 @@ from aiohttp import web
 from tigase_py.server import __version__
 from tigase_py.server import jid as jids
 from tigase_py.server.http_api.table import (
+    ANY_JID,
+    BARE_JID,
+    DOMAIN,
     ERROR,
     OK,
     STRING,
@@ -305,7 +308,7 @@ def routes() -> list[Route]:
             "Serve a new vhost",
             "vhosts",
             {201: OK, 400: e, 409: e},
-            body=obj(("vhost",), vhost=TEXT),
+            body=obj(("vhost",), vhost=DOMAIN),
         ),
         Route(
             "DELETE",
@@ -334,7 +337,7 @@ def routes() -> list[Route]:
             "Create an account",
             "users",
             {201: OK, 400: e, 409: e},
-            body=obj(("jid", "password"), jid=TEXT, password=TEXT),
+            body=obj(("jid", "password"), jid=BARE_JID, password=TEXT),
         ),
         Route(
             "DELETE",
@@ -373,7 +376,7 @@ def routes() -> list[Route]:
             "Send a message from the vhost",
             "messages",
             {202: OK, 400: e},
-            body=obj(("to", "body"), to=TEXT, body=TEXT, type={"type": "string", "enum": list(MESSAGE_TYPES)}),
+            body=obj(("to", "body"), to=ANY_JID, body=TEXT, type={"type": "string", "enum": list(MESSAGE_TYPES)}),
         ),
         Route(
             "POST",
@@ -383,6 +386,6 @@ def routes() -> list[Route]:
             "Headline to every bound session",
             "messages",
             {200: DELIVERED, 400: e, 404: e},
-            body=obj(("body",), body=TEXT, vhost=STRING),
+            body=obj(("body",), body=TEXT, vhost=DOMAIN),
         ),
     ]

@@ -79,7 +79,9 @@ def middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            response = error(exc.status, exc.reason)
+            # RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            response = error(exc.status, exc.reason, allow)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
