@@ -1,4 +1,4 @@
-"""Readers for the operations sections: ``[http]`` and ``[snmp]``."""
+"""Readers for the operations sections: ``[http]``, ``[snmp]`` and ``[admin_socket]``."""
 
 from __future__ import annotations
 
@@ -98,3 +98,21 @@ def read_snmp(table: Table) -> schema.SnmpConfig:
     )
     table.finish()
     return snmp
+
+
+def _group(value: object) -> str | None:
+    text = types.parse_str(value).strip()
+    if text and not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?", text):
+        raise ValueError(f"expected a group name, got {types.show(value)}")
+    return text or None
+
+
+def read_admin_socket(table: Table) -> schema.AdminSocketConfig:
+    default = schema.AdminSocketConfig()
+    admin_socket = schema.AdminSocketConfig(
+        enabled=table.get("enabled", types.parse_bool, default.enabled),
+        path=table.path("path", table.base / default.path) or table.base / default.path,
+        group=table.get("group", _group, None),
+    )
+    table.finish()
+    return admin_socket

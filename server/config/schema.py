@@ -149,6 +149,16 @@ class SnmpConfig:
     base_oid: str = "1.3.6.1.4.1.32473.1"  # 32473: the RFC 5612 documentation enterprise number
 
 
+@dataclass(frozen=True, slots=True)
+class AdminSocketConfig:
+    """``[admin_socket]``: the local admin channel, HTTP over a UNIX socket with file permissions as the
+    authority (mode 0600, or 0660 with ``group``)."""
+
+    enabled: bool = True
+    path: Path = Path("tigase-py.sock")  # the loader resolves it against the config file's directory
+    group: str | None = None  # members of this group may use the socket too (mode 0660)
+
+
 SNMP_AUTH = ("SHA", "SHA256", "MD5")
 SNMP_PRIV = ("AES", "DES")
 
@@ -168,6 +178,7 @@ class ServerConfig:
     vhost_options: dict[str, VhostOptions]
     http: HttpConfig = field(default_factory=HttpConfig)
     snmp: SnmpConfig = field(default_factory=SnmpConfig)
+    admin_socket: AdminSocketConfig = field(default_factory=AdminSocketConfig)
 
     @property
     def directory(self) -> Path:
