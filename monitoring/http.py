@@ -61,7 +61,8 @@ async def _get(
     except aiohttp.InvalidURL as exc:
         raise model.ProbeFailure("error", f"http: invalid URL {target.url!r}") from exc
     except aiohttp.ClientConnectorCertificateError as exc:
-        raise model.ProbeFailure("error", f"http: {target.url}: {certificate_reason(exc.certificate_error)}") from exc
+        reason = model.certificate_reason(exc.certificate_error)
+        raise model.ProbeFailure("error", f"http: {target.url}: {reason}") from exc
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, PermissionError) and target.socket:
             raise model.ProbeFailure("auth", f"http: no access to the admin socket {target.socket}") from exc
@@ -87,12 +88,6 @@ async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise model.ProbeFailure("error", f"http: {response.url} answered {type(document).__name__}, not an object")
     return document
-
-
-def certificate_reason(error: BaseException) -> str:
-    """``certificate verify failed: <why>`` from an SSL verification error (or its text)."""
-    why = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
-    return f"certificate verify failed: {why}"
 
 
 def _session(timeout: float, target: HttpTarget) -> aiohttp.ClientSession:

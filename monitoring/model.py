@@ -72,6 +72,12 @@ class ProbeResult:
         return asdict(self)
 
 
+def certificate_reason(error: object) -> str:
+    """``certificate verify failed: <why>`` from an SSL verification error (or its text)."""
+    why = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
+    return f"certificate verify failed: {why}"
+
+
 def failed(target: str, probe: str, latency_ms: float, exc: ProbeFailure) -> ProbeResult:
     return ProbeResult(target, probe, ok=False, latency_ms=latency_ms, error=str(exc), failure=exc.kind)
 
