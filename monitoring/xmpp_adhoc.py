@@ -71,11 +71,12 @@ class _AdminClient(slixmpp.ClientXMPP):
         self.add_event_handler("connection_failed", self._connection_failed)
         # Handled here, slixmpp reports a STARTTLS certificate failure instead of just disconnecting.
         self.add_event_handler("ssl_invalid_chain", lambda err: self._settle(model.certificate_reason(err)))
-        self.add_event_handler("disconnected", lambda _: self._settle("unreachable"))
+        self.add_event_handler("disconnected", self._connection_failed)  # carries the TLS error, if any
         self.add_event_handler("stream_error", lambda err: self._settle(f"stream error {err['condition']}"))
 
     def _connection_failed(self, error: object) -> None:
-        """Direct TLS fails at connect: a certificate error is named, anything else is unreachable."""
+        """A certificate error (direct TLS at connect, STARTTLS at disconnect) is named; anything else is
+        unreachable."""
         is_certificate = isinstance(error, ssl.SSLCertVerificationError)
         self._settle(model.certificate_reason(error) if is_certificate else "unreachable")
 

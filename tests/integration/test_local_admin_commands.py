@@ -1,0 +1,86 @@
+"""The user, vhost and session commands go through the running server's admin socket, so the server itself
+fires its events and serves a new vhost at once; ``status`` names a failed certificate check. The server
+runs in the test's loop; the CLI runs in a thread (the same code as the console script, without paying a
+process start per command)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+from click.testing import Result
+from typer.testing import CliRunner
+
+from tests.xmpp_harness import TIMEOUT, login, running_server
+from tigase_py.cli import main
+
+runner = CliRunner()
+
+
+async def cli(*args: str | Path) -> Result:
+    return await asyncio.to_thread(runner.invoke, main.app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def one_error_line(done: Result) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+async def test_user_vhost_and_session_commands_go_through_the_running_server(tmp_path: Path) -> None:
+    config = tmp_path / "tigase.toml"
+    async with running_server(tmp_path) as handle:
+        events: list[tuple[str, str]] = []
+
+        async def created(owner: str, **_: object) -> None:
+            events.append(("created", owner))
+
+        async def deleted(owner: str, **_: object) -> None:
+            events.append(("deleted", owner))
+
+        handle.server.bus.on("user.created", created)
+        handle.server.bus.on("user.deleted", deleted)
+        add = await cli("--config", config, "user", "add", "dave@localhost", "--password", "pw")
+        assert add.exit_code == 0, add.stderr
+        assert events == [("created", "dave@localhost")]
+        users = await cli("--config", config, "user", "list", "--json")
+        assert json.loads(users.stdout)["users"] == ["dave@localhost"]
+        dave = await login(handle, "dave@localhost", "pw")
+        listed = await cli("--config", config, "session", "list", "--json")
+        assert [s["jid"].split("/")[0] for s in json.loads(listed.stdout)["sessions"]] == ["dave@localhost"]
+        # The user.created handler keeps the registered-users gauge exact; status reads it at once.
+        status = await cli("--config", config, "status", "--json")
+        probe = json.loads(status.stdout)["probes"][0]
+        assert (probe["registered_users"], probe["sessions"]) == (1, 1) and probe["target"].startswith("unix:")
+        prometheus = await cli("--config", config, "stats", "--prometheus", "--filter", "sess-man/*")
+        assert re.search(r"^tigasepy_\S*sessions\S* 1$", prometheus.stdout, re.M), prometheus.stdout
+        assert all("sess" in line.split()[2 if line.startswith("#") else 0] for line in prometheus.stdout.splitlines())
+        kicked = await cli("--config", config, "session", "kick", "dave@localhost")
+        assert kicked.exit_code == 0 and "disconnected dave@localhost/" in kicked.stderr
+        assert await asyncio.wait_for(dave.failed, TIMEOUT) == "stream_error:policy-violation"
+        missing = await cli("--config", config, "session", "kick", "dave@localhost")
+        assert missing.exit_code == 1 and one_error_line(missing) == "error: no session of dave@localhost"
+        removed = await cli("--config", config, "user", "delete", "dave@localhost")
+        assert removed.exit_code == 0 and events[-1] == ("deleted", "dave@localhost")
+        again = await cli("--config", config, "user", "add", "eve@nowhere.example", "--password", "pw")
+        assert again.exit_code == 1 and "nowhere.example is not served here" in one_error_line(again)
+        vhost = await cli("--config", config, "vhost", "add", "new.example")
+        assert vhost.exit_code == 0, vhost.stderr
+        assert "new.example" in handle.server.vhosts  # served at once, without a reload signal
+        vhosts = await cli("--config", config, "vhost", "list", "--json")
+        assert {"name": "new.example", "source": "storage"} in json.loads(vhosts.stdout)["vhosts"]
+    stopped = await cli("--config", config, "session", "list")
+    assert stopped.exit_code == 3 and "the server is not running" in one_error_line(stopped)
+
+
+async def test_status_names_a_failed_certificate_check(tmp_path: Path) -> None:
+    async with running_server(tmp_path, admins=("admin@localhost",)) as handle:
+        await handle.add_user("admin@localhost")
+        base = ["--config", tmp_path / "tigase.toml", "status", "--via", "xmpp", "--xmpp-jid", "admin@localhost",
+                "--xmpp-password", "secret", "--xmpp-host", "127.0.0.1", "--timeout", "5"]  # fmt: skip
+        done = await cli(*base)  # the port comes from the config's STARTTLS listener
+    assert done.exit_code == 1, done.stderr
+    assert "certificate verify failed: self-signed certificate" in one_error_line(done)
+    assert "cannot connect" not in done.stderr
