@@ -115,7 +115,7 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
     vhost_options = sections.read_vhost_options(top.sub("vhosts"), general.vhosts)
     http = ops_sections.read_http(top.sub("http"))
     snmp = ops_sections.read_snmp(top.sub("snmp"))
-    admin_socket = ops_sections.read_admin_socket(top.sub("admin_socket"))
+    admin_socket = ops_sections.read_admin_socket(top.sub("admin_socket"), general.pidfile.parent)
     top.finish(SECTIONS)
     return schema.ServerConfig(
         path=path,

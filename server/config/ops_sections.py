@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 
 from tigase_py.server.config import schema, types
 from tigase_py.server.config.sections import Table
@@ -107,11 +108,12 @@ def _group(value: object) -> str | None:
     return text or None
 
 
-def read_admin_socket(table: Table) -> schema.AdminSocketConfig:
+def read_admin_socket(table: Table, run_dir: Path) -> schema.AdminSocketConfig:
+    """``run_dir``: where the server keeps its pidfile; the socket goes beside it unless ``path`` says."""
     default = schema.AdminSocketConfig()
     admin_socket = schema.AdminSocketConfig(
         enabled=table.get("enabled", types.parse_bool, default.enabled),
-        path=table.path("path", table.base / default.path) or table.base / default.path,
+        path=table.path("path", run_dir / default.path) or run_dir / default.path,
         group=table.get("group", _group, None),
     )
     table.finish()

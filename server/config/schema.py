@@ -155,7 +155,7 @@ class AdminSocketConfig:
     authority (mode 0600, or 0660 with ``group``)."""
 
     enabled: bool = True
-    path: Path = Path("tigase-py.sock")  # the loader resolves it against the config file's directory
+    path: Path = Path("tigase-py.sock")  # the loader puts it beside the pidfile unless the config says
     group: str | None = None  # members of this group may use the socket too (mode 0660)
 
 

@@ -26,9 +26,11 @@ def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
 
 
-def test_config_defaults_to_a_socket_beside_the_config(tmp_path: Path) -> None:
+def test_config_defaults_to_a_socket_beside_the_pidfile(tmp_path: Path) -> None:
     config = config_from_dict(PLAIN, tmp_path / "tigase.toml")
     assert config.admin_socket == AdminSocketConfig(enabled=True, path=tmp_path.resolve() / "tigase-py.sock")
+    installed = config_from_dict({**PLAIN, "server": {"pidfile": "/var/lib/tigase-py/tigase-py.pid"}}, tmp_path / "t")
+    assert installed.admin_socket.path == Path("/var/lib/tigase-py/tigase-py.sock")
     custom = config_from_dict({**PLAIN, "admin_socket": {"path": "run/admin.sock", "group": "tigase"}}, tmp_path / "t")
     assert custom.admin_socket.path == tmp_path.resolve() / "run" / "admin.sock"
     assert custom.admin_socket.group == "tigase"
