@@ -62,6 +62,9 @@ async def test_user_vhost_and_session_commands_go_through_the_running_server(tmp
         assert await asyncio.wait_for(dave.failed, TIMEOUT) == "stream_error:policy-violation"
         missing = await cli("--config", config, "session", "kick", "dave@localhost")
         assert missing.exit_code == 1 and one_error_line(missing) == "error: no session of dave@localhost"
+        changed = await cli("--config", config, "user", "passwd", "dave@localhost", "--password", "new-pw")
+        assert changed.exit_code == 0, changed.stderr
+        assert await handle.server.storage.users.verify_password("dave", "localhost", "new-pw")
         removed = await cli("--config", config, "user", "delete", "dave@localhost")
         assert removed.exit_code == 0 and events[-1] == ("deleted", "dave@localhost")
         again = await cli("--config", config, "user", "add", "eve@nowhere.example", "--password", "pw")
@@ -72,6 +75,8 @@ async def test_user_vhost_and_session_commands_go_through_the_running_server(tmp
         vhosts = await cli("--config", config, "vhost", "list", "--json")
         assert {"name": "new.example", "source": "storage"} in json.loads(vhosts.stdout)["vhosts"]
     stopped = await cli("--config", config, "session", "list")
+    offline = await cli("--config", config, "user", "list", "--json")  # no server: straight to storage
+    assert offline.exit_code == 0 and json.loads(offline.stdout)["users"] == []
     assert stopped.exit_code == 3 and "the server is not running" in one_error_line(stopped)
 
 

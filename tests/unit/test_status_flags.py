@@ -83,3 +83,32 @@ def test_prometheus_filter_matches_tigase_and_prometheus_names() -> None:
 def test_stats_help_says_what_the_filter_matches() -> None:
     done = runner.invoke(main.app, ["stats", "--help"], env={"COLUMNS": "200"})
     assert "Tigase-style" in done.stdout and "Prometheus names" in done.stdout
+
+
+async def test_https_certificate_failure_is_named(tmp_path: Path) -> None:
+    import ssl
+
+    from aiohttp import web
+
+    from tests.helpers import free_port
+    from tigase_py.monitoring import http, model
+    from tigase_py.server.config.certs import write_self_signed
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({})
+
+    cert, key = write_self_signed("localhost", tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    app = web.Application()
+    app.router.add_get("/api/v1/health", health)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+    try:
+        with pytest.raises(model.ProbeFailure, match="certificate verify failed: self-signed certificate") as failed:
+            await http.probe(http.HttpTarget(url=f"https://127.0.0.1:{port}"), timeout=5)
+        assert "cannot connect" not in str(failed.value)
+    finally:
+        await runner.cleanup()
