@@ -3,9 +3,10 @@
 On the server's host, ``status``, ``stats``, ``user``, ``vhost`` and ``session`` talk to the running
 server over this socket without credentials: whoever can open it is an administrator, as with
 prosodyctl and ejabberdctl. Before using it the client checks that nobody else could have put it
-there or could listen in: it must be a socket owned by root, by this user or by the server's user,
-with no access for others (mode 0600, or 0660 when ``[admin_socket] group`` is configured), in a
-directory only its owner can write to. Any doubt is one line and exit 1.
+there or could listen in: it must be a socket owned by root, by this user or by the user the running
+server process (named by the pidfile) runs as, with no access for others (mode 0600, or 0660 when
+``[admin_socket] group`` is configured), in a directory that such an owner holds and nobody else may
+write to. Any doubt is one line and exit 1.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class NotServing(Exception):
 class LocalSocket:
     path: Path
     group: str | None
-    server_uids: frozenset[int]  # owners we accept besides root and ourselves
+    server_uids: frozenset[int]  # owners we accept besides root and ourselves: the server process's uid
 
     def denied(self) -> errors.CliError:
         who = f"the server's user or a member of group {self.group}" if self.group else "the server's user or root"
@@ -48,13 +49,7 @@ def locate(config: ServerConfig) -> LocalSocket | None:
     settings = config.admin_socket
     if not settings.enabled:
         return None
-    owners = set()
-    for path in (settings.path.parent, config.server.pidfile):
-        try:
-            owners.add(path.stat().st_uid)
-        except OSError:
-            pass
-    found = LocalSocket(settings.path, settings.group, frozenset(owners))
+    found = LocalSocket(settings.path, settings.group, frozenset(_server_uids(config)))
     try:
         settings.path.lstat()
     except PermissionError:
@@ -62,6 +57,19 @@ def locate(config: ServerConfig) -> LocalSocket | None:
     except OSError:
         return None
     return found
+
+
+def _server_uids(config: ServerConfig) -> set[int]:
+    """The uid of the running server process named by the pidfile (none when it is not running)."""
+    from tigase_py.cli import context
+
+    pid = context.read_pid(config.server.pidfile)
+    if pid is None:
+        return set()
+    try:
+        return {Path(f"/proc/{pid}").stat().st_uid}
+    except OSError:
+        return set()
 
 
 def verify(local: LocalSocket) -> None:
