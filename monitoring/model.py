@@ -25,6 +25,7 @@ OPEN_FILES = "process/Open files"
 OPEN_FILES_LIMIT = "process/Open files limit"
 RESIDENT = "process/Resident memory"
 UPTIME = "process/Uptime"
+THREADS = "process/Threads"
 STORAGE_UP = "storage/Database up"
 STORAGE_P99_PREFIX = "storage/Operation latency p99"
 REGISTERED_SUFFIX = " registered users"
@@ -126,6 +127,8 @@ def summarize(result: ProbeResult) -> ProbeResult:
         result.resident_kib = resident / 1024
     if result.uptime_seconds is None:
         result.uptime_seconds = number(m.get(UPTIME))
+    if result.threads is None:
+        result.threads = _whole(m.get(THREADS))
     if result.storage_up is None and (up := number(m.get(STORAGE_UP))) is not None:
         result.storage_up = up >= 1
     if result.storage_latency_ms is None:

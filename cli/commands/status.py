@@ -95,8 +95,8 @@ def _refuse_unreadable(remote: bool) -> None:
         return
     if not remote and path.exists() and not os.access(path, os.R_OK):
         raise errors.CliError(
-            f"cannot read {path} (permission denied); run as the server's user",
-            hint="or name the server with --host/--http-url and give --api-key or --user/--password",
+            f"cannot read {path} (permission denied): run as the server's user, or name the server with "
+            "--host/--http-url and give --api-key or --user/--password"
         )
 
 

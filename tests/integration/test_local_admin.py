@@ -105,6 +105,7 @@ async def test_status_stats_users_and_refusal_right_after_init_and_start(site: S
     assert isinstance(probe["resident_kib"], float) and probe["resident_kib"] > 1024
     assert isinstance(probe["open_files"], int) and probe["open_files"] > 5
     assert isinstance(probe["open_files_limit"], int) and probe["open_files_limit"] >= probe["open_files"]
+    assert isinstance(probe["threads"], int) and probe["threads"] >= 1
     assert view.returncode == 0, view.stderr
     assert (row(view.stdout, "vhosts"), row(view.stdout, "sessions"), row(view.stdout, "registered users")) == (
         "localhost", "1", "2",
