@@ -6,10 +6,16 @@ process start per command)."""
 from __future__ import annotations
 
 import asyncio
+import grp
 import json
+import os
 import re
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -89,3 +95,25 @@ async def test_status_names_a_failed_certificate_check(tmp_path: Path) -> None:
     assert done.exit_code == 1, done.stderr
     assert "certificate verify failed: self-signed certificate" in one_error_line(done)
     assert "cannot connect" not in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+async def test_a_member_of_the_configured_group_may_use_the_socket(tmp_path: Path) -> None:
+    from tests.integration.test_local_admin import NOBODY
+    from tests.integration.test_local_admin import cli as cli_process
+
+    group = grp.getgrgid(65534).gr_name  # nobody's own group: NOBODY runs with it
+    run_dir = Path(tempfile.mkdtemp(prefix="tigase-py-run-"))  # under /tmp, which every user may search
+    try:
+        os.chown(run_dir, 0, 65534)
+        run_dir.chmod(0o750)
+        extra = f'[admin_socket]\npath = "{run_dir}/admin.sock"\ngroup = "{group}"\n'
+        async with running_server(tmp_path, extra=extra) as handle:
+            info = (run_dir / "admin.sock").stat()
+            assert (stat.S_IMODE(info.st_mode), info.st_gid) == (0o660, 65534)
+            await handle.add_user("amy@localhost")
+            done = await cli_process("status", "--json", cwd=tmp_path, prefix=tuple(NOBODY))  # finds ./tigase.toml
+    finally:
+        shutil.rmtree(run_dir)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["probes"][0]["registered_users"] == 1
