@@ -124,19 +124,3 @@ async def test_status_stats_users_and_refusal_right_after_init_and_start(site: S
         done = await cli(*args, cwd=site.directory, prefix=tuple(NOBODY))
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         assert "no access to the admin socket" in one_error_line(done)
-
-
-async def test_server_refuses_an_admin_socket_directory_others_can_write(tmp_path: Path) -> None:
-    directory = tmp_path / "site"
-    assert (await cli("init", directory)).returncode == 0
-    shared = tmp_path / "shared"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    starttls, direct, http = free_ports(3)
-    config = directory / "tigase.toml"
-    text = config.read_text().replace("port = 5222", f"port = {starttls}").replace("port = 5223", f"port = {direct}")
-    config.write_text(text + f'\n[http]\nport = {http}\n\n[admin_socket]\npath = "{shared}/tigase-py.sock"\n')
-    done = await cli("server", "start", cwd=directory)
-    assert done.returncode == 1
-    assert "writable by group or others (mode 0777)" in done.stdout + done.stderr
-    assert not (shared / "tigase-py.sock").exists()

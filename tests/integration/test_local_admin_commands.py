@@ -117,3 +117,19 @@ async def test_a_member_of_the_configured_group_may_use_the_socket(tmp_path: Pat
         shutil.rmtree(run_dir)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["probes"][0]["registered_users"] == 1
+
+
+async def test_server_refuses_an_admin_socket_directory_others_can_write(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.xmpp_harness import write_config
+    from tigase_py.server.app import serve
+    from tigase_py.server.config.load import load_config
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    path, *_ = write_config(tmp_path, ("localhost",), extra=f'[admin_socket]\npath = "{shared}/tigase-py.sock"\n')
+    assert await asyncio.wait_for(serve(load_config(path), signals=False), TIMEOUT) == 1
+    assert "writable by group or others (mode 0777)" in caplog.text
+    assert not (shared / "tigase-py.sock").exists()
