@@ -112,3 +112,19 @@ async def test_https_certificate_failure_is_named(tmp_path: Path) -> None:
         assert "cannot connect" not in str(failed.value)
     finally:
         await runner.cleanup()
+
+
+def test_an_unreadable_config_is_one_line(config: tuple[Path, int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from tigase_py.server.config.errors import ConfigError
+
+    def unreadable(*_: object) -> None:
+        raise ConfigError("cannot read: Permission denied", file=str(config[0]))
+
+    monkeypatch.setattr(status.context, "load", unreadable)
+    monkeypatch.setattr(status.os, "access", lambda *_: False)  # as root every file is readable
+    done = runner.invoke(main.app, ["status"])
+    assert done.exit_code == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot read {config[0]} (permission denied): run as the server's user, or name the server "
+        "with --host/--http-url and give --api-key or --user/--password"
+    ]
