@@ -25,6 +25,7 @@ OPEN_FILES = "process/Open files"
 OPEN_FILES_LIMIT = "process/Open files limit"
 RESIDENT = "process/Resident memory"
 UPTIME = "process/Uptime"
+THREADS = "process/Threads"
 STORAGE_UP = "storage/Database up"
 STORAGE_P99_PREFIX = "storage/Operation latency p99"
 REGISTERED_USERS = "vhost-man/Registered users"  # one series per vhost: [vhost=...]
@@ -70,6 +71,12 @@ class ProbeResult:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+
+def certificate_reason(error: object) -> str:
+    """``certificate verify failed: <why>`` from an SSL verification error (or its text)."""
+    why = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
+    return f"certificate verify failed: {why}"
 
 
 def failed(target: str, probe: str, latency_ms: float, exc: ProbeFailure) -> ProbeResult:
@@ -120,6 +127,8 @@ def summarize(result: ProbeResult) -> ProbeResult:
         result.resident_kib = resident / 1024
     if result.uptime_seconds is None:
         result.uptime_seconds = number(m.get(UPTIME))
+    if result.threads is None:
+        result.threads = _whole(m.get(THREADS))
     if result.storage_up is None and (up := number(m.get(STORAGE_UP))) is not None:
         result.storage_up = up >= 1
     if result.storage_latency_ms is None:

@@ -1,9 +1,10 @@
-"""Readers for the operations sections: ``[http]`` and ``[snmp]``."""
+"""Readers for the operations sections: ``[http]``, ``[snmp]`` and ``[admin_socket]``."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 
 from tigase_py.server.config import schema, types
 from tigase_py.server.config.sections import Table
@@ -109,3 +110,22 @@ def read_snmp(table: Table) -> schema.SnmpConfig:
     )
     table.finish()
     return snmp
+
+
+def _group(value: object) -> str | None:
+    text = types.parse_str(value).strip()
+    if text and not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?", text):
+        raise ValueError(f"expected a group name, got {types.show(value)}")
+    return text or None
+
+
+def read_admin_socket(table: Table, run_dir: Path) -> schema.AdminSocketConfig:
+    """``run_dir``: where the server keeps its pidfile; the socket goes beside it unless ``path`` says."""
+    default = schema.AdminSocketConfig()
+    admin_socket = schema.AdminSocketConfig(
+        enabled=table.get("enabled", types.parse_bool, default.enabled),
+        path=table.path("path", run_dir / default.path) or run_dir / default.path,
+        group=table.get("group", _group, None),
+    )
+    table.finish()
+    return admin_socket

@@ -43,6 +43,8 @@ class Server:
         self.connections: set[Any] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.auth_failures = 0
+        self.bus.on("user.created", self.recount_users)
+        self.bus.on("user.deleted", self.recount_users)
 
     def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the server (kept referenced, awaited at shutdown)."""
@@ -61,6 +63,12 @@ class Server:
         if not domain:
             return False
         return await self.storage.users.exists(local, domain)
+
+    async def recount_users(self, owner: str, **_fields: Any) -> None:
+        """Keep the registered-users gauge exact after an account is created or deleted (not 10 s late)."""
+        domain = owner.partition("@")[2]
+        if domain in self.vhosts:
+            self.registered_users[domain] = await self.storage.users.count(domain)
 
     def is_admin(self, bare: str) -> bool:
         return bare in self.config.server.admins

@@ -186,6 +186,7 @@ async def add_user(request: web.Request) -> web.Response:
         await server.storage.users.create(address.local, address.domain, password)
     except UserExists as exc:
         raise ApiError(409, str(exc)) from exc
+    await server.bus.fire("user.created", address.domain, owner=address.bare_str)
     return reply({"result": f"{address.bare_str} created"}, 201)
 
 
@@ -194,6 +195,7 @@ async def delete_user(request: web.Request) -> web.Response:
     address = account_arg(server, request.match_info["jid"], status=404)
     if not await server.storage.users.delete(address.local, address.domain):
         raise ApiError(404, f"no user {address.bare_str}")
+    await server.bus.fire("user.deleted", address.domain, owner=address.bare_str)
     for session in server.sessions.resources(address.bare_str):
         session.writer.close_with_error("not-authorized", "the account was deleted by an administrator")
     return reply({"result": f"{address.bare_str} deleted"})
