@@ -15,7 +15,21 @@ import typer
 from typer.core import TyperGroup
 
 from tigase_py.cli import console, context, errors
-from tigase_py.cli.commands import auth, compat, config, doctor, init, install, load, server, stats, status, user, vhost
+from tigase_py.cli.commands import (
+    auth,
+    compat,
+    config,
+    doctor,
+    init,
+    install,
+    load,
+    server,
+    session,
+    stats,
+    status,
+    user,
+    vhost,
+)
 
 _STORAGE_ENGINE = "tigase_py.server.storage.engine"
 _STORAGE_ERRORS = "tigase_py.server.storage.errors"
@@ -105,7 +119,17 @@ def main(
             dir_okay=False,
         ),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on errors.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            metavar="",
+            show_default=False,
+            help="More detail on errors: a flag, repeat it for more (-v, -vv); it takes no value.",
+        ),
+    ] = 0,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
@@ -122,6 +146,7 @@ app.add_typer(server.app, name="server")
 app.add_typer(user.app, name="user")
 app.add_typer(auth.app, name="auth")
 app.add_typer(vhost.app, name="vhost")
+app.add_typer(session.app, name="session")
 app.add_typer(compat.app, name="compat")
 app.add_typer(load.app, name="load")
 app.command("status")(status.status)

@@ -2,7 +2,8 @@
 admin JID + password) on the server's ``[http]`` listener.
 
 Without credentials only the health document is read, so the summary has version, uptime and
-database state but no metrics.
+database state but no metrics. On the server's own host the same requests go over the admin socket
+(``socket`` set), where the server answers with full admin rights and no credentials are needed.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ class HttpTarget:
     api_key: str | None = None
     user: str | None = None
     password: str | None = None
+    socket: str | None = None  # the server's admin socket: HTTP over it, no credentials needed
 
     @property
     def has_credentials(self) -> bool:
-        return bool(self.api_key) or bool(self.user and self.password)
+        return bool(self.socket) or bool(self.api_key) or bool(self.user and self.password)
+
+    @property
+    def address(self) -> str:
+        """What the user is told this target is."""
+        return f"unix:{self.socket}" if self.socket else self.url
 
     def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.api_key} if self.api_key else {}
@@ -53,12 +60,17 @@ async def _get(
         )
     except aiohttp.InvalidURL as exc:
         raise model.ProbeFailure("error", f"http: invalid URL {target.url!r}") from exc
+    except aiohttp.ClientConnectorCertificateError as exc:
+        reason = model.certificate_reason(exc.certificate_error)
+        raise model.ProbeFailure("error", f"http: {target.url}: {reason}") from exc
     except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, PermissionError) and target.socket:
+            raise model.ProbeFailure("auth", f"http: no access to the admin socket {target.socket}") from exc
         refused = isinstance(exc.os_error, ConnectionRefusedError)
         reason = "connection refused" if refused else exc.os_error.strerror or str(exc.os_error)
-        raise model.ProbeFailure("unreachable", f"http: cannot connect to {target.url} ({reason.lower()})") from exc
+        raise model.ProbeFailure("unreachable", f"http: cannot connect to {target.address} ({reason.lower()})") from exc
     except aiohttp.ClientError as exc:
-        raise model.ProbeFailure("unreachable", f"http: {target.url}: {exc or type(exc).__name__}") from exc
+        raise model.ProbeFailure("unreachable", f"http: {target.address}: {exc or type(exc).__name__}") from exc
     if response.status in (401, 403):
         word = "unauthorized" if response.status == 401 else "forbidden"
         hint = target.credential_hint() if target.has_credentials else "give --api-key or --user/--password"
@@ -78,27 +90,28 @@ async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
     return document
 
 
-def _session(timeout: float) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+def _session(timeout: float, target: HttpTarget) -> aiohttp.ClientSession:
+    connector = aiohttp.UnixConnector(path=target.socket) if target.socket else None
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), connector=connector)
 
 
 async def fetch_stats(target: HttpTarget, timeout: float = 5.0) -> dict[str, Any]:
     """The raw ``/api/v1/stats`` document."""
     try:
-        async with _session(timeout) as session:
+        async with _session(timeout, target) as session:
             return await _json(await _get(session, target, STATS_PATH, authed=True))
     except TimeoutError as exc:
-        raise model.ProbeFailure("unreachable", f"http: no answer from {target.url} within {timeout:g} s") from exc
+        raise model.ProbeFailure("unreachable", f"http: no answer from {target.address} within {timeout:g} s") from exc
 
 
 async def fetch_prometheus(target: HttpTarget, timeout: float = 5.0) -> str:
     """The ``/metrics`` text exposition, unchanged."""
     try:
-        async with _session(timeout) as session:
+        async with _session(timeout, target) as session:
             response = await _get(session, target, METRICS_PATH, authed=True)
             return await response.text()
     except TimeoutError as exc:
-        raise model.ProbeFailure("unreachable", f"http: no answer from {target.url} within {timeout:g} s") from exc
+        raise model.ProbeFailure("unreachable", f"http: no answer from {target.address} within {timeout:g} s") from exc
 
 
 def _metrics(raw: object) -> dict[str, model.MetricValue]:
@@ -130,12 +143,12 @@ async def probe(target: HttpTarget, timeout: float = 5.0) -> model.ProbeResult:
     """Read health (always) and stats (when credentials are given); raise ``ProbeFailure``."""
     start = time.perf_counter()
     try:
-        async with _session(timeout) as session:
+        async with _session(timeout, target) as session:
             # 503 carries the health document too: the server answers, its database does not.
             health = await _json(await _get(session, target, HEALTH_PATH, authed=False, accept=(503,)))
             stats = None
             if target.has_credentials:
                 stats = await _json(await _get(session, target, STATS_PATH, authed=True))
     except TimeoutError as exc:
-        raise model.ProbeFailure("unreachable", f"http: no answer from {target.url} within {timeout:g} s") from exc
-    return from_documents(target.url, (time.perf_counter() - start) * 1000, health, stats)
+        raise model.ProbeFailure("unreachable", f"http: no answer from {target.address} within {timeout:g} s") from exc
+    return from_documents(target.address, (time.perf_counter() - start) * 1000, health, stats)

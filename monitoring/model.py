@@ -25,9 +25,10 @@ OPEN_FILES = "process/Open files"
 OPEN_FILES_LIMIT = "process/Open files limit"
 RESIDENT = "process/Resident memory"
 UPTIME = "process/Uptime"
+THREADS = "process/Threads"
 STORAGE_UP = "storage/Database up"
 STORAGE_P99_PREFIX = "storage/Operation latency p99"
-REGISTERED_SUFFIX = " registered users"
+REGISTERED_USERS = "vhost-man/Registered users"  # one series per vhost: [vhost=...]
 
 
 class ProbeFailure(Exception):
@@ -70,6 +71,12 @@ class ProbeResult:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+
+def certificate_reason(error: object) -> str:
+    """``certificate verify failed: <why>`` from an SSL verification error (or its text)."""
+    why = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
+    return f"certificate verify failed: {why}"
 
 
 def failed(target: str, probe: str, latency_ms: float, exc: ProbeFailure) -> ProbeResult:
@@ -120,6 +127,8 @@ def summarize(result: ProbeResult) -> ProbeResult:
         result.resident_kib = resident / 1024
     if result.uptime_seconds is None:
         result.uptime_seconds = number(m.get(UPTIME))
+    if result.threads is None:
+        result.threads = _whole(m.get(THREADS))
     if result.storage_up is None and (up := number(m.get(STORAGE_UP))) is not None:
         result.storage_up = up >= 1
     if result.storage_latency_ms is None:
@@ -128,10 +137,9 @@ def summarize(result: ProbeResult) -> ProbeResult:
         if present:
             result.storage_latency_ms = max(present) * 1000  # the registry records seconds
     if result.registered_users is None:
-        users = [number(v) for k, v in m.items() if k.startswith("vhost-man/") and k.endswith(REGISTERED_SUFFIX)]
-        present = [v for v in users if v is not None]
-        if present:
-            result.registered_users = int(sum(present))
+        users = _sum_prefix(m, REGISTERED_USERS)
+        if users is not None:
+            result.registered_users = int(users)
     if result.messages_per_second is None and result.messages_total is not None and result.uptime_seconds:
         result.messages_per_second = result.messages_total / result.uptime_seconds
     return result

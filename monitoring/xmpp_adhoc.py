@@ -68,9 +68,17 @@ class _AdminClient(slixmpp.ClientXMPP):
         self.outcome: asyncio.Future[str | None] = loop.create_future()
         self.add_event_handler("session_start", lambda _: self._settle(None))
         self.add_event_handler("failed_all_auth", lambda _: self._settle("auth"))
-        self.add_event_handler("connection_failed", lambda _: self._settle("unreachable"))
-        self.add_event_handler("disconnected", lambda _: self._settle("unreachable"))
+        self.add_event_handler("connection_failed", self._connection_failed)
+        # Handled here, slixmpp reports a STARTTLS certificate failure instead of just disconnecting.
+        self.add_event_handler("ssl_invalid_chain", lambda err: self._settle(model.certificate_reason(err)))
+        self.add_event_handler("disconnected", self._connection_failed)  # carries the TLS error, if any
         self.add_event_handler("stream_error", lambda err: self._settle(f"stream error {err['condition']}"))
+
+    def _connection_failed(self, error: object) -> None:
+        """A certificate error (direct TLS at connect, STARTTLS at disconnect) is named; anything else is
+        unreachable."""
+        is_certificate = isinstance(error, ssl.SSLCertVerificationError)
+        self._settle(model.certificate_reason(error) if is_certificate else "unreachable")
 
     def _settle(self, outcome: str | None) -> None:
         if not self.outcome.done():
@@ -180,6 +188,10 @@ async def probe(target: XmppTarget, timeout: float = 10.0) -> model.ProbeResult:
             raise model.ProbeFailure("auth", f"xmpp: authentication failed for {target.jid} (check --xmpp-password)")
         if outcome == "unreachable":
             raise model.ProbeFailure("unreachable", f"xmpp: cannot connect to {target.address}")
+        if outcome is not None and outcome.startswith("certificate verify failed"):
+            raise model.ProbeFailure(
+                "error", f"xmpp: {target.address}: {outcome} (--xmpp-no-verify accepts any certificate)"
+            )
         if outcome is not None:
             raise model.ProbeFailure("error", f"xmpp: {target.address}: {outcome}")
         try:

@@ -70,6 +70,7 @@ async def serve(
 ) -> int:
     from tigase_py.server.core import stats
     from tigase_py.server.core.server import Server
+    from tigase_py.server.net.admin_socket import AdminSocketError
     from tigase_py.server.net.http import start_http
     from tigase_py.server.net.tcp import start_listener
     from tigase_py.server.net.tls import build_server_context
@@ -127,6 +128,9 @@ async def serve(
             stop_http = await start_http(server)
         except OSError as exc:
             log.error("cannot listen on http %s:%d: %s", config.http.address, config.http.port, exc.strerror or exc)
+            return 1
+        except AdminSocketError as exc:
+            log.error("%s", exc)
             return 1
         write_pidfile(pidfile)
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))

@@ -1,7 +1,8 @@
 """``tigase-py auth unlock|lockouts``: the login lockouts of a running server.
 
-Lockouts live in the server's memory, so these commands talk to the running server over its REST API
-with an API key that has the ``admin`` scope (by default the first such key in the config's ``[http]``).
+Lockouts live in the server's memory, so these commands talk to the running server: over its admin
+socket when it has one (no credentials), else over its REST API with an API key that has the ``admin``
+scope (by default the first such key in the config's ``[http]``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tigase_py.cli import console, context, errors
+from tigase_py.cli import console, context, errors, local_admin
 from tigase_py.cli.commands.status import ApiKey, Host, HttpUrl, Password, Timeout, User, config_defaults, http_target
 
 app = typer.Typer(no_args_is_help=True, help="Login throttling: lockouts after failed logins.")
@@ -31,9 +32,19 @@ def admin_key() -> str | None:
 
 def call(name: str, args: dict[str, Any], host: str | None, http_url: str | None, api_key: str | None,
          user: str | None, password: str | None, timeout: float) -> dict[str, Any]:  # fmt: skip
-    """Run admin command ``name`` on the running server; map failures to exit codes."""
+    """Run admin command ``name`` on the running server (over its admin socket when it has one and no
+    remote target or credentials are given, else over REST); map failures to exit codes."""
     from tigase_py.monitoring import model
     from tigase_py.monitoring.rest_command import run_command
+    from tigase_py.server.config.errors import ConfigError
+
+    if not (host or http_url or api_key or user):
+        try:
+            local = local_admin.serving(context.load())
+        except ConfigError:
+            local = None
+        if local is not None:
+            return local_admin.run_command(local, name, args)
 
     # Only an admin-scope key will do: never fall back to the first (maybe read-only) key of the config.
     defaults = dataclasses.replace(config_defaults(), api_key=None)

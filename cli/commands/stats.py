@@ -1,4 +1,4 @@
-"""``tigase-py stats``: every metric of a running server, read over its REST API."""
+"""``tigase-py stats``: every metric of a running server, read over its admin socket (on its host) or REST API."""
 
 from __future__ import annotations
 
@@ -29,19 +29,61 @@ def _prometheus_name(line: str) -> str:
     return line.split("{", 1)[0].split(" ", 1)[0]
 
 
+def _display_name(help_line: str) -> str:
+    """The Tigase-style name a HELP line starts with (``# HELP tigasepy_x c2s/Name: description``)."""
+    parts = help_line.split(None, 3)
+    text = parts[3] if len(parts) > 3 else ""
+    return text.split(": ", 1)[0] if "/" in text.split(": ", 1)[0] else ""
+
+
+def _families(text: str) -> list[tuple[list[str], list[str]]]:
+    """The exposition split into families: (names to match, lines), in order."""
+    families: list[tuple[list[str], list[str]]] = []
+    current = ""
+    for line in text.splitlines():
+        if not line.strip() or line.strip() == "# EOF":
+            continue
+        name = _prometheus_name(line)
+        is_meta = line.startswith("# HELP ") or line.startswith("# TYPE ")
+        if not families or (is_meta and name != current) or (not is_meta and not name.startswith(current)):
+            current = name
+            families.append(([name], []))
+        names, lines = families[-1]
+        if line.startswith("# HELP ") and (display := _display_name(line)):
+            names.append(display)
+        elif not line.startswith("#"):
+            names.append(name)
+        lines.append(line)
+    return families
+
+
 def filter_prometheus(text: str, pattern: str | None) -> str:
-    """Keep the samples (and their HELP/TYPE lines) whose metric name matches the glob."""
+    """Keep the families (samples with their HELP/TYPE lines) matching the glob by their Prometheus name,
+    a sample name, or the Tigase-style name (``c2s/*``) their HELP text starts with; "" when none match."""
     if not pattern:
         return text
+    glob = pattern.lower()
     kept = [
-        line for line in text.splitlines()
-        if line.strip() == "# EOF" or fnmatch.fnmatchcase(_prometheus_name(line).lower(), pattern.lower())
-    ]  # fmt: skip
-    return "\n".join(kept) + "\n"
+        line
+        for names, lines in _families(text)
+        if any(fnmatch.fnmatchcase(name.lower(), glob) for name in names)
+        for line in lines
+    ]
+    if not kept:
+        return ""
+    eof = ["# EOF"] if any(line.strip() == "# EOF" for line in text.splitlines()) else []
+    return "\n".join(kept + eof) + "\n"
 
 
 def stats(
-    pattern: Annotated[str | None, typer.Option("--filter", help="Glob over metric names, e.g. 'c2s/*'.")] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option(
+            "--filter",
+            help="Glob over metric names, case-insensitive: Tigase-style ('c2s/*'); with --prometheus also "
+            "Prometheus names ('tigasepy_c2s_*').",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
     prometheus: Annotated[bool, typer.Option("--prometheus", help="The /metrics text exposition.")] = False,
     host: Host = None,
@@ -51,18 +93,24 @@ def stats(
     password: Password = None,
     timeout: Timeout = 5.0,
 ) -> None:
-    """Server metrics (component/Metric name[labels] = value) over HTTP."""
+    """Server metrics, one row per Tigase-style name and labels, over the admin socket or HTTP."""
     from tigase_py.monitoring import http, model
 
     if as_json and prometheus:
         raise errors.UsageError("choose one of --json and --prometheus")
-    target = http_target(config_defaults(), host, http_url, api_key, user, password)
+    target = http_target(config_defaults(remote=bool(host or http_url)), host, http_url, api_key, user, password)
     if not target.has_credentials and not prometheus:
-        raise errors.UsageError("stats needs --api-key (or TIGASE_PY_API_KEY) or --user/--password")
+        raise errors.UsageError(
+            "stats needs --api-key (or TIGASE_PY_API_KEY) or --user/--password",
+            hint="on the server's host, run it with the server's config and it uses the admin socket instead",
+        )
     try:
         if prometheus:
             text = asyncio.run(http.fetch_prometheus(target, timeout))
-            console.result(filter_prometheus(text, pattern).rstrip("\n"))
+            kept = filter_prometheus(text, pattern)
+            if not kept:
+                raise errors.CliError(f"no metric matches {pattern!r} (by Tigase-style or Prometheus name)")
+            console.result(kept.rstrip("\n"))
             return
         document = asyncio.run(http.fetch_stats(target, timeout))
     except model.ProbeFailure as exc:

@@ -1,20 +1,24 @@
 """``tigase-py status``: a one-screen health view over HTTP, SNMP, JMX and/or XMPP ad-hoc.
 
+On the server's host (its config found, no --host/--http-url/--api-key/--user given) the HTTP channel
+goes over the server's admin socket, which needs no credentials; see ``cli/local_admin.py``.
 Exit 0 healthy, 1 unhealthy (or credentials refused), 3 unreachable: see ``monitoring/status.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tigase_py.cli import console, context, errors
+from tigase_py.cli import console, context, errors, local_admin
 
 if TYPE_CHECKING:
+    from tigase_py.cli.local_admin import LocalSocket
     from tigase_py.monitoring.http import HttpTarget
     from tigase_py.monitoring.model import ProbeResult
     from tigase_py.monitoring.status import Probe, Verdict
@@ -23,9 +27,15 @@ CHANNELS = ("http", "snmp", "jmx", "xmpp")
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1"}
 
 Host = Annotated[
-    str | None, typer.Option("--host", help="Server host for every channel (default: config / 127.0.0.1).")
+    str | None,
+    typer.Option(
+        "--host", help="Server host for every channel, at the config's ports (default: the admin socket / 127.0.0.1)."
+    ),
 ]
-HttpUrl = Annotated[str | None, typer.Option("--http-url", help="REST base URL (default: the config's [http]).")]
+HttpUrl = Annotated[
+    str | None,
+    typer.Option("--http-url", help="REST base URL (default: the admin socket, else the config's http listener)."),
+]
 ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="TIGASE_PY_API_KEY", help="REST API key.")]
 User = Annotated[str | None, typer.Option("--user", help="Admin JID for HTTP Basic auth (instead of an API key).")]
 Password = Annotated[str | None, typer.Option("--password", envvar="TIGASE_PY_PASSWORD", help="Password of --user.")]
@@ -37,14 +47,21 @@ class Defaults:
     """What the local config says about where the server listens (empty without a config)."""
 
     http_url: str | None = None
+    http_port: int | None = None
     api_key: str | None = None
     snmp_port: int | None = None
     snmp_community: str | None = None
     snmp_base: str | None = None
+    xmpp_port: int | None = None
+    local: LocalSocket | None = None  # the admin socket, when the config has one and it exists
 
 
-def config_defaults() -> Defaults:
-    """Read ``[http]``/``[snmp]`` from the config when one is found; a missing config is no error."""
+def config_defaults(remote: bool = False) -> Defaults:
+    """Read ``[http]``/``[snmp]``/listeners/``[admin_socket]`` from the config when one is found.
+
+    A missing config is no error; one that exists but that this user may not read is (unless ``remote``:
+    the user named the server with --host/--http-url and needs nothing from it).
+    """
     from tigase_py.server.config.errors import ConfigError
 
     try:
@@ -52,24 +69,57 @@ def config_defaults() -> Defaults:
     except ConfigError:
         if context.state.explicit_config is not None:
             raise
+        _refuse_unreadable(remote)
         return Defaults()
     http, snmp = config.http, config.snmp
     address = WILDCARDS.get(http.address, http.address)
+    c2s = [item.port for item in config.listeners if item.tls in ("starttls", "none")]
     return Defaults(
-        http_url=f"http://{address}:{http.port}" if http.enabled else None,
+        http_url=f"http://{_url_host(address)}:{http.port}" if http.enabled else None,
+        http_port=http.port,
         api_key=next(iter(http.api_keys.values()), None),
         snmp_port=snmp.port,
         snmp_community=snmp.community,
         snmp_base=snmp.base_oid,
+        xmpp_port=c2s[0] if c2s else None,
+        local=None if remote else local_admin.locate(config),
     )
+
+
+def _refuse_unreadable(remote: bool) -> None:
+    from tigase_py.server.config.errors import ConfigError
+
+    try:
+        path = context.locate().path
+    except ConfigError:
+        return
+    if not remote and path.exists() and not os.access(path, os.R_OK):
+        raise errors.CliError(
+            f"cannot read {path} (permission denied): run as the server's user, or name the server with "
+            "--host/--http-url and give --api-key or --user/--password"
+        )
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def is_remote(host: str | None, url: str | None, api_key: str | None, user: str | None) -> bool:
+    """Whether the user named a server or credentials, so the admin socket is not used."""
+    return bool(host or url or api_key or user)
 
 
 def http_target(defaults: Defaults, host: str | None, url: str | None, api_key: str | None,
                 user: str | None, password: str | None) -> HttpTarget:  # fmt: skip
+    """The admin socket on the server's host (nothing named on the command line), else the REST URL."""
     from tigase_py.monitoring.http import HttpTarget
 
+    if defaults.local is not None and not is_remote(host, url, api_key, user):
+        local_admin.verify(defaults.local)
+        return HttpTarget(url=local_admin.BASE_URL, socket=os.fspath(defaults.local.path))
     if url is None:
-        url = f"http://{host}:5280" if host else defaults.http_url or "http://127.0.0.1:5280"
+        port = defaults.http_port or 5280
+        url = f"http://{_url_host(host)}:{port}" if host else defaults.http_url or "http://127.0.0.1:5280"
     if user and not password:
         raise errors.UsageError("--user needs --password (or TIGASE_PY_PASSWORD)")
     if api_key is None and not user:
@@ -199,7 +249,9 @@ def status(
     xmpp_host: Annotated[
         str | None, typer.Option("--xmpp-host", help="Connect here instead of the JID's domain.")
     ] = None,
-    xmpp_port: Annotated[int, typer.Option("--xmpp-port")] = 5222,
+    xmpp_port: Annotated[
+        int | None, typer.Option("--xmpp-port", help="(default: the config's STARTTLS c2s listener, else 5222)")
+    ] = None,
     xmpp_no_verify: Annotated[bool, typer.Option("--xmpp-no-verify", help="Accept any TLS certificate.")] = False,
     timeout: Timeout = 5.0,
     watch: Annotated[bool, typer.Option("--watch", help="Refresh until Ctrl-C.")] = False,
@@ -215,11 +267,11 @@ def status(
         raise errors.UsageError("--watch and --json do not combine; run --json from a loop instead")
     channels = parse_via(via)
     every = via.strip().lower() == "all"
-    defaults = config_defaults()
+    defaults = config_defaults(remote=bool(host or http_url) or "http" not in channels)
     probes: dict[str, tuple[str, Probe]] = {}
     if "http" in channels:
         target = http_target(defaults, host, http_url, api_key, user, password)
-        probes["http"] = (target.url, lambda: http_probe.probe(target, timeout))
+        probes["http"] = (target.address, lambda: http_probe.probe(target, timeout))
     if "snmp" in channels:
         snmp_target = snmp.SnmpTarget(
             host=host or "127.0.0.1",
@@ -229,13 +281,16 @@ def status(
             base_oid=defaults.snmp_base or snmp.DEFAULT_BASE,
         )  # fmt: skip
         probes["snmp"] = (snmp_target.address, lambda: snmp.probe(snmp_target, timeout))
-    if "jmx" in channels and (jmx_url or host or not every):
-        jmx_target = jmx.JmxTarget(jmx_url or jmx.jmx_url(host or "127.0.0.1", jmx_port), jmx_user, jmx_password)
+    if "jmx" in channels and (jmx_url or host or defaults.http_url or not every):
+        jmx_target = jmx.JmxTarget(
+            jmx.target_url(jmx_url, host, jmx_port, defaults.http_url), jmx_user, jmx_password
+        )
         probes["jmx"] = (jmx_target.url, lambda: jmx.probe(jmx_target, timeout))
     if "xmpp" in channels and (xmpp_jid or not every):
         if not xmpp_jid or not xmpp_password:
             raise errors.UsageError("--via xmpp needs --xmpp-jid and --xmpp-password (or TIGASE_PY_XMPP_PASSWORD)")
-        xmpp_target = xmpp_adhoc.XmppTarget(xmpp_jid, xmpp_password, xmpp_host or host, xmpp_port, not xmpp_no_verify)
+        port = xmpp_port or defaults.xmpp_port or 5222
+        xmpp_target = xmpp_adhoc.XmppTarget(xmpp_jid, xmpp_password, xmpp_host or host, port, not xmpp_no_verify)
         probes["xmpp"] = (xmpp_target.address, lambda: xmpp_adhoc.probe(xmpp_target, timeout))
 
     def sample(previous: list[ProbeResult] | None) -> Verdict:

@@ -1,4 +1,8 @@
-"""``tigase-py user add|passwd|delete|list``: accounts in the configured storage."""
+"""``tigase-py user add|passwd|delete|list``: accounts of the configured server.
+
+While the server runs, each command goes through its admin socket, so the server itself changes the
+account and fires its events (``user.created``, ``user.deleted``); otherwise straight to storage.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tigase_py.cli import console, context, errors
+from tigase_py.cli import console, context, errors, local_admin
 from tigase_py.cli.commands.status import ApiKey, Host, HttpUrl, Timeout
 
 if TYPE_CHECKING:
@@ -60,6 +64,11 @@ def add(jid: JidArgument, password: PasswordOption = None) -> None:
     username, domain = split_jid(jid)
     config = context.load()
     secret = ask_password(password)
+    local = local_admin.serving(config)
+    if local is not None:
+        local_admin.run_command(local, "add-user", {"accountjid": f"{username}@{domain}", "password": secret})
+        console.success(f"created {username}@{domain}")
+        return
 
     async def action(storage: Any) -> None:
         await create(storage, config, username, domain, secret)
@@ -74,6 +83,12 @@ def passwd(jid: JidArgument, password: PasswordOption = None) -> None:
     username, domain = split_jid(jid)
     config = context.load()
     secret = ask_password(password)
+    local = local_admin.serving(config)
+    if local is not None:
+        args = {"accountjid": f"{username}@{domain}", "password": secret}
+        local_admin.run_command(local, "change-user-password", args)
+        console.success(f"password changed for {username}@{domain}")
+        return
 
     async def action(storage: Any) -> None:
         from tigase_py.server.storage.users import UserNotFound
@@ -92,6 +107,13 @@ def delete(jid: JidArgument) -> None:
     """Delete an account and its data."""
     username, domain = split_jid(jid)
     config = context.load()
+    local = local_admin.serving(config)
+    if local is not None:
+        result = local_admin.run_command(local, "delete-user", {"accountjids": [f"{username}@{domain}"]})
+        if not result.get("values", {}).get("deleted"):
+            raise errors.CliError(f"no such user: {username}@{domain}")
+        console.success(f"deleted {username}@{domain}")
+        return
 
     async def action(storage: Any) -> bool:
         return bool(await storage.users.delete(username, domain))
@@ -118,11 +140,18 @@ def list_users(
         except ValueError as exc:
             raise errors.UsageError(f"--vhost: {exc}") from None
     config = context.load()
+    local = local_admin.serving(config)
+    if local is not None:
+        args = {"max_items": "all", **({"vhost": domain} if domain else {})}
+        listed = local_admin.run_command(local, "get-registered-users-list", args).get("values", {})
+        names = [str(name) for name in listed.get("registereduserjids", [])]
+    else:
 
-    async def action(storage: Any) -> list[str]:
-        return list(await storage.users.list(domain))
+        async def action(storage: Any) -> list[str]:
+            return list(await storage.users.list(domain))
 
-    users = sorted(_as_jid(name, domain) for name in context.run_storage(config, action))
+        names = context.run_storage(config, action)
+    users = sorted(_as_jid(name, domain) for name in names)
     if as_json:
         console.emit_json({"vhost": domain, "users": users})
         return

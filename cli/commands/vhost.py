@@ -1,4 +1,9 @@
-"""``tigase-py vhost add|remove|list``: virtual hosts kept in storage, on top of ``server.vhosts``."""
+"""``tigase-py vhost add|remove|list``: virtual hosts kept in storage, on top of ``server.vhosts``.
+
+While the server runs, each command goes through its admin socket (the server stores the vhost and
+starts or stops serving it at once); otherwise straight to storage, plus a SIGHUP to a running server
+that has no admin socket.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tigase_py.cli import console, context, errors
+from tigase_py.cli import console, context, errors, local_admin
 
 app = typer.Typer(no_args_is_help=True, help="Manage virtual hosts added at run time.")
 
@@ -34,6 +39,11 @@ def add(name: NameArgument) -> None:
     config = context.load()
     if domain in config.server.vhosts:
         raise errors.CliError(f"{domain} is already configured in {config.path}")
+    local = local_admin.serving(config)
+    if local is not None:
+        local_admin.run_command(local, "add-vhost", {"domain": domain})
+        console.success(f"added vhost {domain}; the running server serves it now")
+        return
 
     async def action(storage: Any) -> bool:
         return bool(await storage.vhosts.add(domain))
@@ -53,6 +63,11 @@ def remove(name: NameArgument) -> None:
         raise errors.CliError(
             f"{domain} is configured in {config.path}", hint="remove it from server.vhosts there instead"
         )
+    local = local_admin.serving(config)
+    if local is not None:
+        local_admin.run_command(local, "remove-vhost", {"domain": domain})
+        console.success(f"removed vhost {domain}; the running server no longer serves it")
+        return
 
     async def action(storage: Any) -> bool:
         return bool(await storage.vhosts.remove(domain))
@@ -69,11 +84,16 @@ def list_vhosts(
 ) -> None:
     """List virtual hosts from the config file and from storage."""
     config = context.load()
+    local = local_admin.serving(config)
+    if local is not None:
+        _, document = local_admin.request(local, "GET", "/api/v1/vhosts")
+        stored = [str(name) for name in document.get("vhosts", [])] if isinstance(document, dict) else []
+    else:
 
-    async def action(storage: Any) -> list[str]:
-        return list(await storage.vhosts.list())
+        async def action(storage: Any) -> list[str]:
+            return list(await storage.vhosts.list())
 
-    stored = context.run_storage(config, action)
+        stored = context.run_storage(config, action)
     rows = [{"name": name, "source": "config"} for name in config.server.vhosts]
     rows += [{"name": name, "source": "storage"} for name in sorted(stored) if name not in config.server.vhosts]
     if as_json:

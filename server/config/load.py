@@ -19,7 +19,9 @@ from tigase_py.server.config.schema import ServerConfig
 CONFIG_NAME = "tigase.toml"
 ENV_VAR = "TIGASE_PY_CONFIG"
 SYSTEM_CONFIG = Path("/etc/tigase-py") / CONFIG_NAME
-SECTIONS = ("server", "storage", "tls", "listeners", "limits", "auth", "modules", "vhosts", "http", "snmp")
+SECTIONS = (
+    "server", "storage", "tls", "listeners", "limits", "auth", "modules", "vhosts", "http", "snmp", "admin_socket",
+)  # fmt: skip
 SOURCES = {
     "argument": "command argument",
     "flag": "--config option",
@@ -113,6 +115,7 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
     vhost_options = sections.read_vhost_options(top.sub("vhosts"), general.vhosts)
     http = ops_sections.read_http(top.sub("http"))
     snmp = ops_sections.read_snmp(top.sub("snmp"))
+    admin_socket = ops_sections.read_admin_socket(top.sub("admin_socket"), general.pidfile.parent)
     top.finish(SECTIONS)
     return schema.ServerConfig(
         path=path,
@@ -126,6 +129,7 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
         vhost_options=vhost_options,
         http=http,
         snmp=snmp,
+        admin_socket=admin_socket,
     )
 
 

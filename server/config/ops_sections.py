@@ -1,9 +1,10 @@
-"""Readers for the operations sections: ``[http]`` and ``[snmp]``."""
+"""Readers for the operations sections: ``[http]``, ``[snmp]`` and ``[admin_socket]``."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 
 from tigase_py.server.config import schema, types
 from tigase_py.server.config.sections import Table
@@ -111,6 +112,13 @@ def _user(table: Table) -> schema.SnmpUser:
     return user
 
 
+def _versions(value: object) -> tuple[str, ...]:
+    items = [types.parse_choice(item, schema.SNMP_VERSIONS) for item in types.parse_str_list(value)]
+    if not items:
+        raise ValueError("expected at least one of \"1\", \"2c\", \"3\"")
+    return tuple(version for version in schema.SNMP_VERSIONS if version in items)
+
+
 def read_snmp(table: Table) -> schema.SnmpConfig:
     default = schema.SnmpConfig()
     table.seen.add("users")
@@ -129,6 +137,29 @@ def read_snmp(table: Table) -> schema.SnmpConfig:
         community=community or None,
         users=users,
         base_oid=table.get("base_oid", _oid, default.base_oid),
+        versions=table.get("versions", _versions, default.versions),
+        sys_name=table.get("sys_name", types.parse_str, None) or None,
+        sys_contact=table.get("sys_contact", types.parse_str, default.sys_contact),
+        sys_location=table.get("sys_location", types.parse_str, default.sys_location),
     )
     table.finish()
     return snmp
+
+
+def _group(value: object) -> str | None:
+    text = types.parse_str(value).strip()
+    if text and not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?", text):
+        raise ValueError(f"expected a group name, got {types.show(value)}")
+    return text or None
+
+
+def read_admin_socket(table: Table, run_dir: Path) -> schema.AdminSocketConfig:
+    """``run_dir``: where the server keeps its pidfile; the socket goes beside it unless ``path`` says."""
+    default = schema.AdminSocketConfig()
+    admin_socket = schema.AdminSocketConfig(
+        enabled=table.get("enabled", types.parse_bool, default.enabled),
+        path=table.path("path", run_dir / default.path) or run_dir / default.path,
+        group=table.get("group", _group, None),
+    )
+    table.finish()
+    return admin_socket

@@ -167,10 +167,25 @@ class SnmpConfig:
     community: str | None = "public"  # v2c read-only community; None disables v2c
     users: tuple[SnmpUser, ...] = ()  # SNMPv3 USM users (authPriv)
     base_oid: str = "1.3.6.1.4.1.32473.1"  # 32473: the RFC 5612 documentation enterprise number
+    versions: tuple[str, ...] = ("2c", "3")  # protocol versions answered; others are dropped unanswered
+    sys_name: str | None = None  # SNMPv2-MIB sysName; None: the host name
+    sys_contact: str = ""  # SNMPv2-MIB sysContact
+    sys_location: str = ""  # SNMPv2-MIB sysLocation
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSocketConfig:
+    """``[admin_socket]``: the local admin channel, HTTP over a UNIX socket with file permissions as the
+    authority (mode 0600, or 0660 with ``group``)."""
+
+    enabled: bool = True
+    path: Path = Path("tigase-py.sock")  # the loader puts it beside the pidfile unless the config says
+    group: str | None = None  # members of this group may use the socket too (mode 0660)
 
 
 SNMP_AUTH = ("SHA", "SHA256", "MD5")
 SNMP_PRIV = ("AES", "DES")
+SNMP_VERSIONS = ("1", "2c", "3")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +203,7 @@ class ServerConfig:
     vhost_options: dict[str, VhostOptions]
     http: HttpConfig = field(default_factory=HttpConfig)
     snmp: SnmpConfig = field(default_factory=SnmpConfig)
+    admin_socket: AdminSocketConfig = field(default_factory=AdminSocketConfig)
 
     @property
     def directory(self) -> Path:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
 
 # XEP-0004 field types a parameter may take; the same names are used in the REST schema.
+# Callers with every admin permission: an API key, or whoever could open the admin socket.
+TRUSTED_CALLERS = ("api-key:", "local:")
 PARAM_TYPES = ("text-single", "text-private", "text-multi", "jid-single", "jid-multi", "boolean", "list-single")
 
 
@@ -59,7 +61,7 @@ class CommandResult:
 @dataclass(frozen=True, slots=True)
 class CommandContext:
     server: Server
-    caller: str  # bare JID or "api-key:<name>"
+    caller: str  # bare JID, "api-key:<name>" or "local:uid=<n>" (the admin socket)
     vhost: str | None
 
 
@@ -135,6 +137,6 @@ class CommandRegistry:
         command = self._commands.get(name)
         if command is None:
             raise CommandError(f"no command {name!r}", "item-not-found")
-        if command.admin_only and not (ctx.caller.startswith("api-key:") or ctx.server.is_admin(ctx.caller)):
+        if command.admin_only and not (ctx.caller.startswith(TRUSTED_CALLERS) or ctx.server.is_admin(ctx.caller)):
             raise CommandError("administrators only", "forbidden")
         return await command.run(ctx, command.check(args))

@@ -8,17 +8,21 @@ Tigase-style display name ``component/Metric name``. Hot paths hold a child obje
     connections = metrics.gauge("c2s.connections", "c2s/Open connections", "open c2s connections",
                                 labels=("listener", "tls"))
     connections.labels("127.0.0.1:5222", "starttls").value += 1
+
+A metric may instead be *computed*: ``read`` returns its value when a view collects, or, for a metric
+with labels, a mapping of label values to value (one series per vhost, say).
 """
 
 from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 DEFAULT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 KINDS = ("counter", "gauge", "histogram")
+Reader = Callable[[], float | Mapping[tuple[str, ...], float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +121,7 @@ class Metric:
         kind: str,
         label_names: tuple[str, ...] = (),
         buckets: tuple[float, ...] = DEFAULT_BUCKETS,
-        read: Callable[[], float] | None = None,
+        read: Reader | None = None,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(kind)
@@ -163,7 +167,12 @@ class Metric:
 
     def series(self) -> Iterator[tuple[tuple[tuple[str, str], ...], Value | Distribution | float]]:
         if self._read is not None:
-            yield (), float(self._read())
+            value = self._read()
+            if isinstance(value, Mapping):
+                for values, number in value.items():
+                    yield tuple(zip(self.label_names, values, strict=True)), float(number)
+            else:
+                yield (), float(value)
             return
         if self._plain is not None:
             yield (), self._plain
@@ -184,8 +193,16 @@ class MetricsRegistry:
         self.metrics[metric.id] = metric
         return metric
 
-    def counter(self, metric_id: str, display: str, description: str, labels: tuple[str, ...] = ()) -> Metric:
-        return self._add(Metric(metric_id, display, description, "counter", labels))
+    def counter(
+        self,
+        metric_id: str,
+        display: str,
+        description: str,
+        labels: tuple[str, ...] = (),
+        read: Reader | None = None,
+    ) -> Metric:
+        """A count that only goes up (``read``: one kept elsewhere, e.g. the kernel's CPU seconds)."""
+        return self._add(Metric(metric_id, display, description, "counter", labels, read=read))
 
     def gauge(
         self,
@@ -193,7 +210,7 @@ class MetricsRegistry:
         display: str,
         description: str,
         labels: tuple[str, ...] = (),
-        read: Callable[[], float] | None = None,
+        read: Reader | None = None,
     ) -> Metric:
         return self._add(Metric(metric_id, display, description, "gauge", labels, read=read))
 

@@ -36,7 +36,6 @@ class Server:
         for command in lockout_commands.commands():
             self.commands.register(command)
         self.registered_users: dict[str, int] = {}
-        self._vhost_metrics: dict[str, list[str]] = {}
         stats.register_process_metrics(self.metrics, self)
         stats.instrument_storage(storage, self.stats)
         self.bus = EventBus()
@@ -48,6 +47,8 @@ class Server:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.auth_failures = 0
         self.login_guard = LoginGuard(config.limits)
+        self.bus.on("user.created", self.recount_users)
+        self.bus.on("user.deleted", self.recount_users)
 
     def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the server (kept referenced, awaited at shutdown)."""
@@ -67,6 +68,12 @@ class Server:
             return False
         return await self.storage.users.exists(local, domain)
 
+    async def recount_users(self, owner: str, **_fields: Any) -> None:
+        """Keep the registered-users gauge exact after an account is created or deleted (not 10 s late)."""
+        domain = owner.partition("@")[2]
+        if domain in self.vhosts:
+            self.registered_users[domain] = await self.storage.users.count(domain)
+
     def is_admin(self, bare: str) -> bool:
         return bare in self.config.server.admins
 
@@ -78,7 +85,6 @@ class Server:
         if vhost in self.vhosts:
             return False
         self.vhosts.add(vhost)
-        self._vhost_metrics[vhost] = stats.register_vhost_metrics(self.metrics, self, vhost)
         await self.registry.load_vhost(vhost)
         await self.bus.fire("vhost.added", vhost, vhost=vhost)
         log.info("vhost_added vhost=%s", vhost)
@@ -92,8 +98,6 @@ class Server:
         await self.bus.fire("vhost.removed", vhost, vhost=vhost)
         await self.registry.unload_vhost(vhost)
         self.vhosts.discard(vhost)
-        for metric_id in self._vhost_metrics.pop(vhost, []):
-            self.metrics.remove(metric_id)
         log.info("vhost_removed vhost=%s", vhost)
         return True
 

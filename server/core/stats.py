@@ -102,52 +102,50 @@ def register_process_metrics(metrics: MetricsRegistry, server: Server) -> None:
         return float(len(os.listdir("/proc/self/fd")))
 
     usage = resource.getrusage
-    process = [
+    gauges = [
         ("process.rss_bytes", "process/Resident memory", "resident set size", lambda: status_field("VmRSS:")),
         ("process.vms_bytes", "process/Virtual memory", "virtual memory size", lambda: status_field("VmSize:")),
         ("process.peak_rss_bytes", "process/Peak resident memory", "peak RSS", lambda: status_field("VmHWM:")),
         ("process.open_fds", "process/Open files", "open file descriptors", open_fds),
         ("process.max_fds", "process/Open files limit", "soft RLIMIT_NOFILE",
          lambda: float(resource.getrlimit(resource.RLIMIT_NOFILE)[0])),
-        ("process.cpu_user_seconds", "process/CPU user time", "user CPU seconds",
-         lambda: usage(resource.RUSAGE_SELF).ru_utime),
-        ("process.cpu_system_seconds", "process/CPU system time", "system CPU seconds",
-         lambda: usage(resource.RUSAGE_SELF).ru_stime),
         ("process.threads", "process/Threads", "threads in the process", lambda: float(threading.active_count())),
         ("process.uptime_seconds", "process/Uptime", "seconds since start", lambda: time.time() - server.started_at),
         ("process.gc_objects", "process/GC tracked objects", "objects tracked by the collector",
          lambda: float(len(gc.get_objects(generation=2)))),
         ("sm.sessions", "sess-man/Open user sessions", "bound sessions", lambda: float(server.sessions.count)),
         ("server.vhosts", "vhost-man/Number of VHosts", "served vhosts", lambda: float(len(server.vhosts))),
+    ]
+    for metric_id, display, description, read in gauges:
+        metrics.gauge(metric_id, display, description, read=read)
+    counters = [
+        ("process.cpu_user_seconds", "process/CPU user time", "user CPU seconds",
+         lambda: usage(resource.RUSAGE_SELF).ru_utime),
+        ("process.cpu_system_seconds", "process/CPU system time", "system CPU seconds",
+         lambda: usage(resource.RUSAGE_SELF).ru_stime),
         ("c2s.auth_failures_total", "c2s/All authentication failures", "failed logins, every mechanism",
          lambda: float(server.auth_failures)),
     ]
-    for metric_id, display, description, read in process:
-        metrics.gauge(metric_id, display, description, read=read)
-    for generation in range(3):
-        metrics.gauge(
-            f"process.gc_collections_gen{generation}",
-            f"process/GC collections gen {generation}",
-            f"collections of GC generation {generation}",
-            read=functools.partial(lambda g: float(gc.get_stats()[g]["collections"]), generation),
-        )
-
-
-def register_vhost_metrics(metrics: MetricsRegistry, server: Server, vhost: str) -> list[str]:
-    """Per-vhost gauges; returns their ids so they can be removed with the vhost."""
-    ids = []
-    sessions = metrics.gauge(
-        f"vhost.{vhost}.sessions", f"vhost-man/{vhost} sessions", f"bound sessions on {vhost}",
-        read=lambda: float(len(server.sessions.in_domain(vhost))),
+    for metric_id, display, description, read in counters:
+        metrics.counter(metric_id, display, description, read=read)
+    metrics.counter(
+        "process.gc_collections", "process/GC collections", "collections of each GC generation", ("generation",),
+        read=lambda: {(str(g),): float(stats["collections"]) for g, stats in enumerate(gc.get_stats())},
     )
-    ids.append(sessions.id)
+    register_vhost_metrics(metrics, server)
+
+
+def register_vhost_metrics(metrics: MetricsRegistry, server: Server) -> None:
+    """Per-vhost gauges, one series per served vhost (the vhost is a label, never part of the id)."""
+    metrics.gauge(
+        "vhost.sessions", "vhost-man/Sessions", "bound sessions per vhost", ("vhost",),
+        read=lambda: {(vhost,): float(len(server.sessions.in_domain(vhost))) for vhost in sorted(server.vhosts)},
+    )
     users = server.registered_users
-    registered = metrics.gauge(
-        f"vhost.{vhost}.users", f"vhost-man/{vhost} registered users", f"accounts on {vhost} (refreshed every 10 s)",
-        read=lambda: float(users.get(vhost, 0)),
+    metrics.gauge(
+        "vhost.users", "vhost-man/Registered users", "accounts per vhost (refreshed every 10 s)", ("vhost",),
+        read=lambda: {(vhost,): float(users.get(vhost, 0)) for vhost in sorted(server.vhosts)},
     )
-    ids.append(registered.id)
-    return ids
 
 
 def instrument_storage(storage: Any, core: CoreMetrics) -> None:

@@ -11,8 +11,8 @@ from tigase_py.server.http_api.table import Route, reply
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 
-async def openapi(_request: web.Request) -> web.Response:
-    return reply(document(all_routes()))
+async def openapi(request: web.Request) -> web.Response:
+    return reply(document(all_routes(), rest.server_of(request).commands.all()))
 
 
 def all_routes() -> list[Route]:

@@ -31,7 +31,15 @@ log = logging.getLogger("tigase_py.http_api")
 SCRIPTS_KEY = web.AppKey("scripts", ScriptManager)
 CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("tigase_py_http_caller", default="")
 
-STATUS_OF = {"bad-request": 400, "forbidden": 403, "item-not-found": 404, "not-allowed": 403, "conflict": 409}
+STATUS_OF = {
+    "bad-request": 400,
+    "jid-malformed": 400,
+    "not-acceptable": 400,
+    "forbidden": 403,
+    "item-not-found": 404,
+    "not-allowed": 403,
+    "conflict": 409,
+}
 
 PARAM = obj(
     ("name", "type", "label", "required"),

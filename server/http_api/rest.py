@@ -13,6 +13,9 @@ from aiohttp import web
 from tigase_py.server import __version__
 from tigase_py.server import jid as jids
 from tigase_py.server.http_api.table import (
+    ANY_JID,
+    BARE_JID,
+    DOMAIN,
     ERROR,
     OK,
     STRING,
@@ -183,6 +186,7 @@ async def add_user(request: web.Request) -> web.Response:
         await server.storage.users.create(address.local, address.domain, password)
     except UserExists as exc:
         raise ApiError(409, str(exc)) from exc
+    await server.bus.fire("user.created", address.domain, owner=address.bare_str)
     return reply({"result": f"{address.bare_str} created"}, 201)
 
 
@@ -191,6 +195,7 @@ async def delete_user(request: web.Request) -> web.Response:
     address = account_arg(server, request.match_info["jid"], status=404)
     if not await server.storage.users.delete(address.local, address.domain):
         raise ApiError(404, f"no user {address.bare_str}")
+    await server.bus.fire("user.deleted", address.domain, owner=address.bare_str)
     for session in server.sessions.resources(address.bare_str):
         session.writer.close_with_error("not-authorized", "the account was deleted by an administrator")
     return reply({"result": f"{address.bare_str} deleted"})
@@ -305,7 +310,7 @@ def routes() -> list[Route]:
             "Serve a new vhost",
             "vhosts",
             {201: OK, 400: e, 409: e},
-            body=obj(("vhost",), vhost=TEXT),
+            body=obj(("vhost",), vhost=DOMAIN),
         ),
         Route(
             "DELETE",
@@ -334,7 +339,7 @@ def routes() -> list[Route]:
             "Create an account",
             "users",
             {201: OK, 400: e, 409: e},
-            body=obj(("jid", "password"), jid=TEXT, password=TEXT),
+            body=obj(("jid", "password"), jid=BARE_JID, password=TEXT),
         ),
         Route(
             "DELETE",
@@ -373,7 +378,7 @@ def routes() -> list[Route]:
             "Send a message from the vhost",
             "messages",
             {202: OK, 400: e},
-            body=obj(("to", "body"), to=TEXT, body=TEXT, type={"type": "string", "enum": list(MESSAGE_TYPES)}),
+            body=obj(("to", "body"), to=ANY_JID, body=TEXT, type={"type": "string", "enum": list(MESSAGE_TYPES)}),
         ),
         Route(
             "POST",
@@ -383,6 +388,6 @@ def routes() -> list[Route]:
             "Headline to every bound session",
             "messages",
             {200: DELIVERED, 400: e, 404: e},
-            body=obj(("body",), body=TEXT, vhost=STRING),
+            body=obj(("body",), body=TEXT, vhost=DOMAIN),
         ),
     ]

@@ -25,6 +25,11 @@ INTEGER: Schema = {"type": "integer"}
 BOOLEAN: Schema = {"type": "boolean"}
 ERROR: Schema = {"type": "object", "required": ["error"], "properties": {"error": STRING}}
 OK: Schema = {"type": "object", "required": ["result"], "properties": {"result": STRING}}
+# JIDs (RFC 7622), described once in the OpenAPI document's components and referenced from routes.
+BARE_JID: Schema = {"$ref": "#/components/schemas/BareJid"}
+FULL_JID: Schema = {"$ref": "#/components/schemas/FullJid"}
+ANY_JID: Schema = {"$ref": "#/components/schemas/Jid"}
+DOMAIN: Schema = {"$ref": "#/components/schemas/Domain"}
 
 _PARAM = re.compile(r"\{([a-z_]+)(?::[^}]*)?\}")
 

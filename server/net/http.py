@@ -1,5 +1,7 @@
 """One aiohttp Application on ``[http] address:port``: the admin REST API (/api/v1), /metrics and
 /jolokia. Errors are JSON in one place (the middleware below); CORS answers only configured origins.
+The same application, with the local principal instead of API keys, is served on the admin socket
+(``net/admin_socket.py``).
 
     stop_http = await start_http(server)   # after the XMPP listeners
     ...
@@ -18,10 +20,11 @@ from aiohttp import web
 
 from tigase_py.server.core.scripts import ScriptManager
 from tigase_py.server.http_api import all_routes
-from tigase_py.server.http_api.auth import REALM, Unauthorized, authenticate
+from tigase_py.server.http_api.auth import REALM, Principal, Unauthorized, authenticate
 from tigase_py.server.http_api.commands import CALLER, SCRIPTS_KEY
 from tigase_py.server.http_api.rest import READY_KEY, SERVER_KEY
 from tigase_py.server.http_api.table import ApiError, Handler, Route, error
+from tigase_py.server.net import admin_socket
 from tigase_py.server.observe import jolokia
 from tigase_py.server.observe.prometheus import metrics_handler
 
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
 
 log = logging.getLogger("tigase_py.http")
+
+Caller = Callable[["Server", web.Request], Awaitable[Principal]]
 
 ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key"
 ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
@@ -79,7 +84,9 @@ def middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            response = error(exc.status, exc.reason)
+            # RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            response = error(exc.status, exc.reason, allow)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -91,13 +98,13 @@ def middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
     return handle
 
 
-def guarded(server: Server, route: Route) -> Handler:
+def guarded(server: Server, route: Route, caller: Caller = authenticate) -> Handler:
     """``route.handler`` behind admin authentication (when the route asks for it)."""
     if not route.auth:
         return route.handler
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        principal = await authenticate(server, request)
+        principal = await caller(server, request)
         principal.require(route.needs)
         CALLER.set(principal.name)
         return await route.handler(request)
@@ -105,15 +112,29 @@ def guarded(server: Server, route: Route) -> Handler:
     return handle
 
 
-def build_app(server: Server, scripts: ScriptManager) -> web.Application:
+def as_loopback(handler: Handler) -> Handler:
+    """A UNIX socket peer has no address; the metrics allow-list sees it as loopback."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await handler(request.clone(remote="127.0.0.1"))
+
+    return handle
+
+
+def build_app(server: Server, scripts: ScriptManager, caller: Caller = authenticate) -> web.Application:
+    """The HTTP application; ``caller`` names who is calling (API key or admin JID, or the local principal)."""
+    local = caller is admin_socket.local_caller
     app = web.Application(middlewares=[middleware(server)], client_max_size=MAX_BODY)
     app[SERVER_KEY] = server
     app[READY_KEY] = {"ready": False}
     app[SCRIPTS_KEY] = scripts
     for route in all_routes():
-        app.router.add_route(route.method, route.path, guarded(server, route))
-    app.router.add_get("/metrics", metrics_handler(server))
+        app.router.add_route(route.method, route.path, guarded(server, route, caller))
+    metrics = metrics_handler(server)
+    app.router.add_get("/metrics", as_loopback(metrics) if local else metrics)
     read, bulk = jolokia.handlers(server)
+    if local:
+        read, bulk = as_loopback(read), as_loopback(bulk)
     app.router.add_get("/jolokia", read)
     app.router.add_get("/jolokia/{tail:.*}", read)
     app.router.add_post("/jolokia", bulk)
@@ -122,24 +143,15 @@ def build_app(server: Server, scripts: ScriptManager) -> web.Application:
 
 
 async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
-    """Start the scripts watcher and (when ``[http] enabled``) the HTTP site; return the stop function."""
+    """Start the scripts watcher, (when ``[http] enabled``) the HTTP site and (when ``[admin_socket]
+    enabled``) the admin socket; return the stop function. Raises ``OSError`` for the HTTP port and
+    ``AdminSocketError`` for the socket."""
     config = server.config.http
     scripts = ScriptManager(server, config.scripts_dir)
     await scripts.scan()
     watcher = asyncio.get_running_loop().create_task(scripts.watch())
     runner: web.AppRunner | None = None
-    if config.enabled:
-        app = build_app(server, scripts)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, config.address, config.port, reuse_address=True).start()
-        except OSError:
-            watcher.cancel()
-            await runner.cleanup()
-            raise
-        app[READY_KEY]["ready"] = True
-        log.info("listening http %s:%d", config.address, config.port)
+    stop_socket: Callable[[], Awaitable[None]] | None = None
 
     async def stop() -> None:
         watcher.cancel()
@@ -148,7 +160,25 @@ async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
         except asyncio.CancelledError:
             pass
         scripts.close()
+        if stop_socket is not None:
+            await stop_socket()
         if runner is not None:
             await runner.cleanup()
+
+    try:
+        if config.enabled:
+            app = build_app(server, scripts)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            await web.TCPSite(runner, config.address, config.port, reuse_address=True).start()
+            app[READY_KEY]["ready"] = True
+            log.info("listening http %s:%d", config.address, config.port)
+        if server.config.admin_socket.enabled:
+            local = build_app(server, scripts, caller=admin_socket.local_caller)
+            local[READY_KEY]["ready"] = True
+            stop_socket = await admin_socket.start_admin_socket(server.config.admin_socket, local)
+    except (OSError, admin_socket.AdminSocketError):
+        await stop()
+        raise
 
     return stop

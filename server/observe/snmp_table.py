@@ -9,8 +9,9 @@ Layout under the configured base OID (see ``TIGASE-PY-MIB.txt``):
   4 = value rounded to an unsigned integer (Counter64). Row indexes ``i`` are 1..N in sorted order of the
   names *at the time of the request*, so a row's index can shift when series are added or removed.
 
-Scalars are read live for every request. The table is one collection of the registry, reused for up to
-``TABLE_MAX_AGE`` (1 s), so the rows of a walk stay consistent and a walk does not collect per OID.
+The standard ``system`` group (``snmp_system.py``) is served beside it. Scalars are read live for every
+request. The table is one collection of the registry, reused for up to ``TABLE_MAX_AGE`` (1 s), so the
+rows of a walk stay consistent and a walk does not collect per OID.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from tigase_py.server import __version__
 from tigase_py.server.core.metrics import Sample
+from tigase_py.server.observe.snmp_system import SYSTEM, SYSTEM_OBJECTS
 
 if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
@@ -80,10 +82,6 @@ def _metric(metric_id: str) -> Callable[[str], bool]:
     return lambda candidate: candidate == metric_id
 
 
-def _registered_users(metric_id: str) -> bool:
-    return metric_id.startswith("vhost.") and metric_id.endswith(".users")
-
-
 def scalars(server: Server) -> list[tuple[int, Any]]:
     """``(n, value)`` for each ``base.1.n.0``, read live; numbers as in the MIB."""
     uptime = int((time.time() - server.started_at) * 100) % (GAUGE32_MAX + 1)
@@ -103,7 +101,7 @@ def scalars(server: Server) -> list[tuple[int, Any]]:
         (2, rfc1902.TimeTicks(uptime)),
         (3, gauge(_total(server, _metric("sm.sessions")))),
         (4, gauge(_total(server, _metric("c2s.connections")))),
-        (5, gauge(_total(server, _registered_users))),
+        (5, gauge(_total(server, _metric("vhost.users")))),
         (6, counter(auth_failures)),
         (7, counter(_total(server, _metric("c2s.stanzas_in")))),
         (8, gauge(_total(server, _metric("process.open_fds")))),
@@ -155,9 +153,10 @@ class MetricsMibController(AbstractMibInstrumController):  # type: ignore[misc]
     ``TABLE_MAX_AGE`` seconds: a walk sees consistent row indexes and the event loop is not held up.
     """
 
-    def __init__(self, server: Server, base: Oid) -> None:
+    def __init__(self, server: Server, base: Oid, system: Callable[[], list[tuple[Oid, Any]]] | None = None) -> None:
         self.server = server
         self.base = base
+        self.system = system
         self.entry = base + TABLE_ENTRY
         self._request: object = None
         self._scalars: tuple[list[Oid], list[Any]] = ([], [])
@@ -174,8 +173,9 @@ class MetricsMibController(AbstractMibInstrumController):  # type: ignore[misc]
     def _snapshot(self, context: dict[str, Any]) -> tuple[list[Oid], list[Any], TableView]:
         request = self._current_request(context)
         if request is None or request is not self._request:
-            live = scalars(self.server)
-            self._scalars = ([self.base + (SCALARS, n, 0) for n, _ in live], [value for _, value in live])
+            live = [(self.base + (SCALARS, n, 0), value) for n, value in scalars(self.server)]
+            live = sorted(live + (self.system() if self.system is not None else []))
+            self._scalars = ([oid for oid, _ in live], [value for _, value in live])
             self._request = request
         now = time.monotonic()
         if now - self._table_at >= TABLE_MAX_AGE:
@@ -186,11 +186,19 @@ class MetricsMibController(AbstractMibInstrumController):  # type: ignore[misc]
     def _find(self, oid: Oid, context: dict[str, Any], after: bool) -> tuple[Oid, Any] | None:
         """The served ``(oid, value)`` equal to ``oid``, or the first one after it when ``after``."""
         scalar_oids, scalar_values, table = self._snapshot(context)
-        for oids, value_at in ((scalar_oids, scalar_values.__getitem__), (table.oids, table.value)):
+        sources: list[tuple[list[Oid], Callable[[int], Any]]] = [
+            (scalar_oids, scalar_values.__getitem__),
+            (table.oids, table.value),
+        ]
+        found: list[tuple[Oid, int, Callable[[int], Any]]] = []
+        for oids, read in sources:
             position = bisect.bisect_right(oids, oid) if after else bisect.bisect_left(oids, oid)
             if position < len(oids) and (after or oids[position] == oid):
-                return oids[position], value_at(position)
-        return None
+                found.append((oids[position], position, read))
+        if not found:
+            return None
+        first, position, read = min(found, key=lambda item: item[0])  # the two lists may interleave
+        return first, read(position)
 
     @staticmethod
     def _allowed(var_bind: tuple[Any, Any], index: int, context: dict[str, Any]) -> bool:
@@ -218,6 +226,8 @@ class MetricsMibController(AbstractMibInstrumController):  # type: ignore[misc]
 
     def _known_object(self, oid: Oid) -> bool:
         """True when ``oid`` is below a scalar or a column this MIB defines (so only the instance is missing)."""
+        if oid[: len(SYSTEM)] == SYSTEM and len(oid) > len(SYSTEM) and self.system is not None:
+            return 1 <= oid[len(SYSTEM)] <= SYSTEM_OBJECTS
         if oid[: len(self.base)] != self.base or len(oid) < len(self.base) + 3:
             return False
         rest = oid[len(self.base) :]

@@ -34,6 +34,78 @@ async def test_the_document_lists_every_route(tmp_path: Path) -> None:
     assert kick["parameters"][0]["name"] == "full_jid"
 
 
+async def test_jids_and_command_parameters_are_described(tmp_path: Path) -> None:
+    import re
+
+    async with running_server(tmp_path) as handle:
+        url = f"http://127.0.0.1:{handle.server.config.http.port}/api/v1/openapi.json"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            document = await response.json()
+        commands = handle.server.commands.all()
+    schemas = document["components"]["schemas"]
+    for name, good, bad in (
+        ("BareJid", ["alice@example.org", "ünï@example.org"], ["example.org", "alice@example.org/phone", "a b@x"]),
+        ("FullJid", ["alice@example.org/phone", "a@b/c/d"], ["alice@example.org", "alice@/x"]),
+        ("Jid", ["example.org", "alice@example.org", "alice@example.org/r"], ["@example.org", "a@b@c"]),
+    ):
+        schema = schemas[name]
+        assert schema["type"] == "string" and schema["format"] == "jid" and schema["examples"], name
+        pattern = re.compile(schema["pattern"])
+        assert all(pattern.search(text) for text in good + schema["examples"]), name
+        assert not any(pattern.search(text) for text in bad), name
+    users = document["paths"]["/api/v1/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert users["properties"]["jid"] == {"$ref": "#/components/schemas/BareJid"}
+    kick = document["paths"]["/api/v1/sessions/{full_jid}"]["delete"]["parameters"][0]
+    assert kick["schema"] == {"$ref": "#/components/schemas/FullJid"}
+    run = document["paths"]["/api/v1/commands/{name}"]["post"]
+    body = run["requestBody"]["content"]["application/json"]["schema"]
+    assert len(body["anyOf"]) == len(commands) >= 10
+    for command in commands:
+        schema = schemas[f"Command.{command.name}"]
+        assert f"`{command.name}`" in run["description"]
+        assert set(schema["properties"]) == {param.name for param in command.params}
+        assert schema["additionalProperties"] is False
+        assert set(schema.get("required", [])) == {param.name for param in command.params if param.required}
+        for param in command.params:
+            described = schema["properties"][param.name]
+            assert described["title"] == param.label
+            if param.type == "jid-single":
+                assert described["allOf"] == [{"$ref": "#/components/schemas/Jid"}]
+            if param.type == "list-single" and param.choices:
+                assert described["enum"] == list(param.choices)
+
+
+async def test_method_not_allowed_names_the_allowed_methods(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as handle:
+        base = f"http://127.0.0.1:{handle.server.config.http.port}"
+        async with aiohttp.ClientSession() as http:
+            for method, path, allowed in (
+                ("PATCH", "/api/v1/users", {"GET", "POST"}),
+                ("DELETE", "/api/v1/health", {"GET"}),
+                ("GET", "/api/v1/commands/list-sessions", {"POST"}),
+                ("POST", "/metrics", {"GET", "HEAD"}),
+                ("PUT", "/jolokia", {"GET", "HEAD", "POST"}),
+            ):
+                async with http.request(method, base + path, headers={"X-API-Key": KEY}) as response:
+                    assert response.status == 405, (method, path)
+                    assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed, (method, path)
+                    assert (await response.json())["error"]
+
+
+async def test_command_input_errors_are_client_errors(tmp_path: Path) -> None:
+    """Found by schemathesis once the command parameters were documented: jid-malformed was a 500."""
+    async with running_server(tmp_path) as handle:
+        url = f"http://127.0.0.1:{handle.server.config.http.port}/api/v1/commands/add-user"
+        async with aiohttp.ClientSession(headers={"X-API-Key": KEY}) as http:
+            for body in (
+                {"accountjid": "0", "password": "secret"},
+                {"accountjid": "a@b@c", "password": "secret"},
+                {"accountjid": "bob@localhost", "password": "one", "password-verify": "two"},
+            ):
+                async with http.post(url, json=body) as response:
+                    assert response.status == 400, (body, await response.text())
+
+
 def schemathesis_command() -> list[str]:
     executable = shutil.which("schemathesis") or shutil.which("st")
     if executable is None:

@@ -54,7 +54,9 @@ async def test_status_via_all_channels_of_our_server(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["state"] == "healthy"
-    assert [p["probe"] for p in document["probes"]] == ["http", "snmp", "xmpp"]  # no --jmx-url: JMX is left out
+    # JMX reads our own /jolokia (the config has an HTTP listener), with no Java involved.
+    assert [p["probe"] for p in document["probes"]] == ["http", "snmp", "jmx", "xmpp"]
+    assert document["probes"][2]["target"].endswith("/jolokia")
     assert {p["version"] for p in document["probes"]} >= {__version__}
 
 

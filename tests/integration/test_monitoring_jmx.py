@@ -143,7 +143,8 @@ def test_status_via_jmx_not_a_url_is_one_line() -> None:
     done = run_cli("status", "--via", "jmx", "--jmx-url", "localhost:9999")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "error: jmx: 'localhost:9999' is not a JMX service URL (service:jmx:rmi:///jndi/...)"
+        "error: jmx: 'localhost:9999' is neither a JMX service URL (service:jmx:rmi:///jndi/...) "
+        "nor a Jolokia URL (http://host:port/jolokia)"
     ]
 
 

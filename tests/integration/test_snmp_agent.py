@@ -196,3 +196,71 @@ async def test_other_usm_protocols(tmp_path: Path, auth: str, priv: str, net_snm
             assert code != 0 and "Timeout" in err  # community None: v2c is off
         finally:
             agent.close()
+
+
+def settings_with(port: int, versions: str, **system: str) -> str:
+    lines = ["[snmp]", "enabled = true", f"port = {port}", 'community = "public"', f"versions = {versions}"]
+    lines += [f'{key} = "{value}"' for key, value in system.items()]
+    return "\n".join(lines) + "\n"
+
+
+async def test_system_group_answers_generic_discovery(tmp_path: Path) -> None:
+    port = free_udp_port()
+    extra = settings_with(port, '["2c"]', sys_name="xmpp-1", sys_contact="ops@example.org", sys_location="rack 4")
+    async with running_server(tmp_path, extra=extra):
+        code, out, err = await run("snmpwalk", *v2c(port), ".1.3.6.1.2.1.1")
+        assert code == 0, err
+        system = parse(out)
+        assert list(system) == [f".1.3.6.1.2.1.1.{n}.0" for n in range(1, 8)]
+        assert system[".1.3.6.1.2.1.1.1.0"][1].startswith(f"tigase-py {__version__} XMPP server")
+        assert system[".1.3.6.1.2.1.1.2.0"] == ("OID", BASE)
+        assert system[".1.3.6.1.2.1.1.3.0"][0] == "Timeticks"
+        assert system[".1.3.6.1.2.1.1.4.0"][1] == "ops@example.org"
+        assert system[".1.3.6.1.2.1.1.5.0"][1] == "xmpp-1"
+        assert system[".1.3.6.1.2.1.1.6.0"][1] == "rack 4"
+        assert system[".1.3.6.1.2.1.1.7.0"] == ("INTEGER", "72")
+        code, out, err = await run("snmpwalk", *v2c(port))  # no OID: net-snmp walks mib-2
+        assert code == 0 and list(parse(out)) == list(system), err
+        code, out, err = await run("snmpget", *v2c(port), ".1.3.6.1.2.1.1.8.0", ".1.3.6.1.2.1.1.1.1")
+        assert out.count("No Such Object") == 1 and out.count("No Such Instance") == 1, out + err
+
+
+async def test_bulk_walk_ends_with_a_single_end_of_view(tmp_path: Path) -> None:
+    port = free_udp_port()
+    async with running_server(tmp_path, extra=snmp_settings(port)):
+        for repetitions in ("10", "50"):
+            code, out, err = await run("snmpbulkwalk", *v2c(port), f"-Cr{repetitions}", BASE)
+            assert code == 0, err
+            ends = [line for line in out.splitlines() if "No more variables" in line]
+            assert len(ends) == 1 and out.splitlines()[-1] == ends[0], out[-500:]
+        code, out, err = await run("snmpbulkwalk", *v2c(port), BASE + ".1")  # a subtree with objects after it
+        assert code == 0 and "No more variables" not in out and len(parse(out)) == 12, out + err
+
+
+async def test_v1_is_dropped_unless_enabled(tmp_path: Path) -> None:
+    port = free_udp_port()
+    quick = ("-c", "public", "-t", "1", "-r", "0", "-On", f"127.0.0.1:{port}")
+    async with running_server(tmp_path, extra=snmp_settings(port)):
+        code, out, err = await run("snmpget", "-v1", *quick, f"{BASE}.1.1.0")
+        assert code != 0 and "Timeout" in err and not out  # no noSuchName: no answer at all
+        code, out, err = await run("snmpget", *v2c(port), f"{BASE}.1.1.0")
+        assert code == 0 and parse(out)[f"{BASE}.1.1.0"] == ("STRING", __version__), err
+
+
+async def test_v1_when_enabled_answers_and_skips_counter64(tmp_path: Path) -> None:
+    port = free_udp_port()
+    quick = ("-c", "public", "-t", "2", "-r", "1", "-On", f"127.0.0.1:{port}")
+    async with running_server(tmp_path, extra=settings_with(port, '["1", "2c"]')):
+        code, out, err = await run("snmpget", "-v1", *quick, f"{BASE}.1.1.0", ".1.3.6.1.2.1.1.7.0")
+        assert code == 0, err
+        assert parse(out) == {f"{BASE}.1.1.0": ("STRING", __version__), ".1.3.6.1.2.1.1.7.0": ("INTEGER", "72")}
+        code, out, err = await run("snmpget", "-v1", *quick, f"{BASE}.1.6.0")  # Counter64: RFC 3584 §4.2.2.1
+        assert code != 0 and "noSuchName" in err
+        code, out, err = await run("snmpwalk", "-v1", *quick, BASE + ".1")
+        assert code == 0, err
+        walked = parse(out)
+        assert f"{BASE}.1.5.0" in walked and f"{BASE}.1.8.0" in walked
+        assert f"{BASE}.1.6.0" not in walked and f"{BASE}.1.7.0" not in walked
+        once = ("-t", "1", "-r", "0", f"127.0.0.1:{port}")
+        code, out, err = await run("snmpget", "-v3", "-l", "noAuthNoPriv", "-u", "x", *once, f"{BASE}.1.1.0")
+        assert code != 0 and not out  # v3 is not in versions

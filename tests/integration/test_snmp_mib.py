@@ -16,15 +16,17 @@ from tigase_py.server import __version__, observe
 pytestmark = pytest.mark.skipif(shutil.which("snmptranslate") is None, reason="net-snmp tools not installed")
 
 MIB = Path(observe.__file__).parent / "TIGASE-PY-MIB.txt"
-BASE_MODULES = ("SNMPv2-SMI", "SNMPv2-TC", "SNMPv2-CONF")
+BASE_MODULES = ("SNMPv2-SMI", "SNMPv2-TC", "SNMPv2-CONF", "SNMP-FRAMEWORK-MIB", "SNMPv2-MIB")
 KNOWN_DIRS = ("/usr/share/snmp/mibs/ietf", "/usr/share/snmp/mibs", "/usr/share/mibs/ietf", "/var/lib/mibs/ietf")
-# Just enough of RFC 2578/2579/2580 for net-snmp when the real modules are not installed (Debian ships
+# Just enough of RFC 2578/2579/2580/3411/3418 for net-snmp when the real modules are not installed (Debian ships
 # them only in the non-free snmp-mibs-downloader); net-snmp knows the SMI macros and base types itself.
 STUBS = {
     "SNMPv2-SMI": """SNMPv2-SMI DEFINITIONS ::= BEGIN
 org         OBJECT IDENTIFIER ::= { iso 3 }
 dod         OBJECT IDENTIFIER ::= { org 6 }
 internet    OBJECT IDENTIFIER ::= { dod 1 }
+mgmt        OBJECT IDENTIFIER ::= { internet 2 }
+mib-2       OBJECT IDENTIFIER ::= { mgmt 1 }
 private     OBJECT IDENTIFIER ::= { internet 4 }
 enterprises OBJECT IDENTIFIER ::= { private 1 }
 END
@@ -38,6 +40,19 @@ DisplayString ::= TEXTUAL-CONVENTION
 END
 """,
     "SNMPv2-CONF": "SNMPv2-CONF DEFINITIONS ::= BEGIN\nEND\n",
+    "SNMP-FRAMEWORK-MIB": """SNMP-FRAMEWORK-MIB DEFINITIONS ::= BEGIN
+SnmpAdminString ::= TEXTUAL-CONVENTION
+    DISPLAY-HINT "255t"
+    STATUS       current
+    DESCRIPTION  "UTF-8 text."
+    SYNTAX       OCTET STRING (SIZE (0..255))
+END
+""",
+    "SNMPv2-MIB": """SNMPv2-MIB DEFINITIONS ::= BEGIN
+IMPORTS mib-2 FROM SNMPv2-SMI;
+system OBJECT IDENTIFIER ::= { mib-2 1 }
+END
+""",
 }
 SCALARS = (
     "tpyVersion", "tpyUptime", "tpySessions", "tpyConnections", "tpyRegisteredUsers", "tpyAuthFailures",
@@ -110,3 +125,20 @@ async def test_net_snmp_reads_the_agent_by_name(tmp_path: Path) -> None:
         assert code == 0, err
         assert "TIGASE-PY-MIB::tpyMetricName.1 = STRING: c2s/" in out
         assert "TIGASE-PY-MIB::tpyResidentKiB.0 = Gauge32: " in out
+
+
+async def test_system_by_name_and_utf8_metric_names(tmp_path: Path) -> None:
+    directory = mib_dir(tmp_path)
+    port = free_udp_port()
+    with_mibs = ("-M", str(directory), "-m", "SNMPv2-MIB:TIGASE-PY-MIB")
+    async with running_server(tmp_path, extra=snmp_settings(port)) as handle:
+        await handle.server.add_vhost("ünï.example")
+        args = [a for a in v2c(port) if a != "-On"]
+        code, out, err = await run("snmpwalk", *with_mibs, *args, "system")  # the command the docs show
+        assert code == 0, err
+        lines = out.splitlines()
+        assert len(lines) == 7 and lines[0].startswith("SNMPv2-MIB::") and f"tigase-py {__version__}" in lines[0]
+        code, out, err = await run("snmpwalk", *with_mibs, *args, "TIGASE-PY-MIB::tpyMetricName")
+        assert code == 0, err
+        # SnmpAdminString (DISPLAY-HINT "255t"): net-snmp shows the UTF-8 text, not a Hex-STRING.
+        assert "= STRING: vhost-man/Sessions[vhost=ünï.example]" in out, out

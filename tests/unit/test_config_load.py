@@ -74,6 +74,14 @@ def test_load_config_parses_sizes_durations_and_resolves_paths(tmp_path, certs):
     assert config.options_for("example.com").registration is False
 
 
+def test_snmp_versions_and_system_group_options(tmp_path):
+    assert load_config(write(tmp_path, PLAIN_LISTENER)).snmp.versions == ("2c", "3")
+    text = '[snmp]\nversions = ["3", "1", "2C"]\nsys_name = "xmpp-1"\nsys_location = "rack 4"\n'
+    snmp = load_config(write(tmp_path, PLAIN_LISTENER + text)).snmp
+    assert snmp.versions == ("1", "2c", "3") and snmp.sys_name == "xmpp-1" and snmp.sys_location == "rack 4"
+    assert snmp.sys_contact == ""
+
+
 def test_load_config_keeps_non_sqlite_url(tmp_path):
     url = "mysql+asyncmy://tigase:pw@db.local/tigase"
     config = load_config(write(tmp_path, PLAIN_LISTENER + f'[storage]\nurl = "{url}"\n'))
@@ -107,6 +115,8 @@ def test_load_config_keeps_non_sqlite_url(tmp_path):
         ('[vhosts."localhost"]\nregister = true', 'vhosts."localhost".register: unknown key'),
         ('[tls]\ncertificate = "missing.crt"\nkey = "missing.key"', "tls.certificate: file not found"),
         ('[tls]\ncertificate = "x.crt"', "tls.key: tls.certificate and tls.key must be given together"),
+        ('[snmp]\nversions = ["2"]', 'snmp.versions: expected one of 1, 2c, 3, got "2"'),
+        ("[snmp]\nversions = []", "snmp.versions: expected at least one of"),
     ],
 )
 def test_load_config_rejects_bad_value_naming_key(tmp_path, text, expected):

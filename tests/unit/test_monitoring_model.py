@@ -19,8 +19,8 @@ METRICS: dict[str, model.MetricValue] = {
     "storage/Database up": 1.0,
     "storage/Operation latency p99[store=users,op=get]": 0.004,
     "storage/Operation latency p99[store=roster,op=get]": 0.010,
-    "vhost-man/a.example registered users": 4.0,
-    "vhost-man/b.example registered users": 1.0,
+    "vhost-man/Registered users[vhost=a.example]": 4.0,
+    "vhost-man/Registered users[vhost=b.example]": 1.0,
 }
 
 

@@ -114,7 +114,7 @@ def test_parse_via_and_durations() -> None:
 def test_usage_errors_exit_2_with_one_line(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIGASE_PY_CONFIG", "/nonexistent/tigase.toml")
     monkeypatch.delenv("TIGASE_PY_PASSWORD", raising=False)
-    monkeypatch.setattr(status, "config_defaults", status.Defaults)
+    monkeypatch.setattr(status, "config_defaults", lambda **_: status.Defaults())
     done = runner.invoke(main.app, args)
     assert done.exit_code == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
@@ -123,7 +123,7 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], message: str, monkey
 def test_status_json_of_refused_http_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.helpers import free_port
 
-    monkeypatch.setattr(status, "config_defaults", status.Defaults)
+    monkeypatch.setattr(status, "config_defaults", lambda **_: status.Defaults())
     done = runner.invoke(main.app, ["status", "--http-url", f"http://127.0.0.1:{free_port()}", "--json"])
     assert done.exit_code == 3
     assert json.loads(done.stdout)["state"] == "unreachable"
