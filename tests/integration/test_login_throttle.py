@@ -124,7 +124,7 @@ async def test_a_lockout_is_lifted_by_ad_hoc_rest_and_cli(tmp_path: Path) -> Non
                 assert (await response.json())["values"]["unlocked"] == ["127.0.0.1"]
         assert await fresh_attempt(port, "alice", "secret") == "success"
 
-        # CLI: talks to the running server over REST with the config's admin key.
+        # CLI: talks to the running server over its admin socket, or over REST with an admin-scope key.
         await lock_alice(port)
         config = str(tmp_path / "tigase.toml")
         result = await asyncio.to_thread(run_cli, "--config", config, "user", "unlock", "alice@localhost")
@@ -135,7 +135,8 @@ async def test_a_lockout_is_lifted_by_ad_hoc_rest_and_cli(tmp_path: Path) -> Non
         await lock_alice(port)
         result = await asyncio.to_thread(run_cli, "--config", config, "auth", "lockouts", "--json")
         assert result.returncode == 0 and '"account": "alice@localhost"' in result.stdout
-        result = await asyncio.to_thread(run_cli, "--config", config, "auth", "unlock", "--ip", "127.0.0.1")
+        rest = ["--http-url", f"http://127.0.0.1:{handle.server.config.http.port}", "--api-key", KEY["X-API-Key"]]
+        result = await asyncio.to_thread(run_cli, "--config", config, "auth", "unlock", "--ip", "127.0.0.1", *rest)
         assert result.returncode == 0, result.stderr
         assert await fresh_attempt(port, "alice", "secret") == "success"
 
