@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tigase_py.server import __version__
+from tigase_py.server.config.listeners import listening_on
 
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import ServerConfig
@@ -115,6 +116,7 @@ async def serve(
             log.error("cannot listen on http %s:%d: %s", config.http.address, config.http.port, exc.strerror or exc)
             return 1
         write_pidfile(pidfile)
+        log.info("ready: listening on %s", listening_on(config))
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
         watcher = asyncio.get_running_loop().create_task(stats.watch(server, server.stats))

@@ -103,7 +103,9 @@ def start(
             cwd=config.directory,
         )
     pid = _wait_ready(config, child, log)
-    console.success(f"tigase-py started (pid {pid}); listening on {_describe(config.listeners[0])}")
+    from tigase_py.server.config import listeners
+
+    console.success(f"tigase-py started (pid {pid}); listening on {listeners.listening_on(config)}")
 
 
 @app.command("stop")
@@ -157,7 +159,3 @@ def status(
                 for row in listeners
             ],
         )
-
-
-def _describe(listener: ListenerConfig) -> str:
-    return f"{listener.address}:{listener.port} ({listener.tls})"
