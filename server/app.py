@@ -61,6 +61,8 @@ def configure_logging(config: ServerConfig) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic reports every plugin and migration context at INFO (seven lines per start): debug only.
+    logging.getLogger("alembic").setLevel(logging.NOTSET if level <= logging.DEBUG else logging.WARNING)
 
 
 async def serve(

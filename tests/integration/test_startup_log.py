@@ -65,3 +65,8 @@ def test_ready_line_names_every_listener(started):
         line,
     ), line
 
+
+
+def test_migrations_log_nothing_at_info_level(started):
+    text, _ = started
+    assert not [line for line in text.splitlines() if "alembic" in line.lower()], text
