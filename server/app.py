@@ -144,6 +144,7 @@ async def serve(
 def write_pidfile(pidfile: Path) -> None:
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.write_text(f"{os.getpid()}\n")
+    pidfile.chmod(0o644)  # not a secret: `server status` of other users reads it
 
 
 def remove_pidfile(pidfile: Path) -> None:
@@ -211,6 +212,9 @@ async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
 
 def run(config: ServerConfig) -> int:
     """Run the server in the foreground until SIGTERM/SIGINT; return the exit status."""
+    from tigase_py.server.config.permissions import make_private
+
+    make_private()  # the database, its WAL/SHM files and logs: 0600
     configure_logging(config)
     try:
         import uvloop

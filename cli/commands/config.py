@@ -20,7 +20,7 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Load and validate the config file; exit 2 when it is invalid."""
-    from tigase_py.server.config import listeners
+    from tigase_py.server.config import listeners, permissions
     from tigase_py.server.config.errors import ConfigError
     from tigase_py.server.config.load import load_config
     from tigase_py.server.config.types import redact_url
@@ -35,6 +35,7 @@ def check(
             )
         raise
     found = listeners.endpoints(config)
+    exposed = permissions.exposed(config)
     certificate = str(config.tls.certificate) if config.tls.certificate else None
     summary = {
         "file": str(config.path),
@@ -49,6 +50,7 @@ def check(
             "key": str(config.tls.key) if config.tls.key else None,
         },
         "modules": list(config.modules.enabled),
+        "permission_warnings": exposed,
     }
     if as_json:
         console.emit_json(summary)
@@ -65,3 +67,5 @@ def check(
             ("modules", ", ".join(config.modules.enabled) or "-"),
         ],
     )
+    for warning in exposed:
+        console.warning(warning)

@@ -89,10 +89,12 @@ def start(
         from tigase_py.server import app as server_app
 
         raise typer.Exit(server_app.run(config))
+    from tigase_py.server.config.permissions import private_files
+
     log = console_log(config)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "tigase_py.server", "--config", str(config.path)]
-    with log.open("ab") as output:
+    with private_files(), log.open("ab") as output:
         child = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

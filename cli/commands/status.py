@@ -64,6 +64,19 @@ def config_defaults() -> Defaults:
     )
 
 
+def warn_private_files() -> None:
+    """With a local config: a warning line for each of its data files other users can read."""
+    from tigase_py.server.config.errors import ConfigError
+    from tigase_py.server.config.permissions import exposed
+
+    try:
+        config = context.load()
+    except ConfigError:
+        return
+    for warning in exposed(config):
+        console.warning(warning)
+
+
 def http_target(defaults: Defaults, host: str | None, url: str | None, api_key: str | None,
                 user: str | None, password: str | None) -> HttpTarget:  # fmt: skip
     from tigase_py.monitoring.http import HttpTarget
@@ -216,6 +229,7 @@ def status(
     channels = parse_via(via)
     every = via.strip().lower() == "all"
     defaults = config_defaults()
+    warn_private_files()
     probes: dict[str, tuple[str, Probe]] = {}
     if "http" in channels:
         target = http_target(defaults, host, http_url, api_key, user, password)

@@ -1,9 +1,11 @@
-"""The server's start-up log: one line names every listener."""
+"""The server's start-up: one log line names every listener, the migrations stay quiet at info level, and
+the files the server creates (database, WAL/SHM) are private."""
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -28,8 +30,9 @@ def set_ports(config: Path, c2s: int, direct: int, http: int) -> None:
 
 
 @pytest.fixture
-def started(tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
-    """A fresh ``init`` directory, the server run as ``python -m tigase_py.server``; yields (log, ports)."""
+def started(tmp_path: Path) -> Iterator[tuple[str, list[int], Path]]:
+    """A fresh ``init`` directory (no account: the server creates the database), the server run as
+    ``python -m tigase_py.server``; yields (log so far, ports, data directory)."""
     done = CliRunner().invoke(main.app, ["init", str(tmp_path / "site")])
     assert done.exit_code == 0, done.output
     config = tmp_path / "site" / "tigase.toml"
@@ -50,14 +53,14 @@ def started(tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
             assert time.monotonic() < deadline, f"no ready line after {READY_TIMEOUT} s:\n{log.read_text()}"
             time.sleep(0.1)
         assert child.poll() is None, f"the server exited:\n{log.read_text()}"
-        yield log.read_text(), ports
+        yield log.read_text(), ports, config.parent
     finally:
         child.terminate()
         child.wait(timeout=20)
 
 
 def test_ready_line_names_every_listener(started):
-    text, (c2s, direct, http) = started
+    text, (c2s, direct, http), _ = started
     (line,) = [line for line in text.splitlines() if "ready: listening on" in line]
     assert re.search(
         rf"c2s 127\.0\.0\.1:{c2s} \(starttls\), c2s 127\.0\.0\.1:{direct} \(direct\), "
@@ -68,5 +71,12 @@ def test_ready_line_names_every_listener(started):
 
 
 def test_migrations_log_nothing_at_info_level(started):
-    text, _ = started
+    text, _, _ = started
     assert not [line for line in text.splitlines() if "alembic" in line.lower()], text
+
+
+def test_the_database_and_its_wal_files_are_private(started):
+    _, _, directory = started
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in directory.glob("tigase.db*")}
+    assert {"tigase.db", "tigase.db-wal", "tigase.db-shm"} <= set(modes), modes
+    assert set(modes.values()) == {0o600}, modes
