@@ -64,6 +64,8 @@ def fresh_debian() -> Iterator[Path]:
     subprocess.run(["mount", "--rbind", "/dev", str(mounts[1])], check=True)
     try:
         shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+        # debootstrap writes no /etc/hosts; the Debian installer does (mariadb-install-db needs localhost).
+        (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost\n127.0.1.1\t{os.uname().nodename}\n::1\tlocalhost\n")
         extra_cas = root / "usr/local/share/ca-certificates"
         extra_cas.mkdir(parents=True, exist_ok=True)
         for certificate in Path("/usr/local/share/ca-certificates").glob("*.crt"):
