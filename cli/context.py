@@ -66,6 +66,8 @@ def run_storage(config: ServerConfig, action: Callable[[Any], Awaitable[T]]) -> 
     """Open the configured storage (creating the schema if needed), run ``action(storage)``, close."""
     import asyncio
 
+    from tigase_py.server.config.permissions import private_files
+
     async def main() -> T:
         from tigase_py.server.storage.engine import open_storage
 
@@ -75,7 +77,8 @@ def run_storage(config: ServerConfig, action: Callable[[Any], Awaitable[T]]) -> 
         finally:
             await storage.close()
 
-    return asyncio.run(main())
+    with private_files():  # a database (and its WAL/SHM files) created here holds credentials
+        return asyncio.run(main())
 
 
 def read_pid(pidfile: Path) -> int | None:

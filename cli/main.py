@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from tigase_py.cli import console, context, errors
+from tigase_py.cli import console, context, errors, help_format
 from tigase_py.cli.commands import (
     auth,
     compat,
@@ -76,6 +76,7 @@ def _framework_errors() -> tuple[type[BaseException], ...]:
 
 
 _FRAMEWORK_ERRORS = _framework_errors()
+help_format.hide_flag_types()
 
 
 class RootGroup(TyperGroup):

@@ -98,8 +98,6 @@ class CompatPlugin:
         missing = [case_id(item) for item in items if item.get_closest_marker("spec") is None]
         if missing:
             raise pytest.UsageError(f"cases without @spec(...): {', '.join(missing)}")
-        if self.on_collected is not None:
-            self.on_collected(len(items))
 
     # -- running ----------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -180,3 +178,5 @@ class CompatPlugin:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._items = {item.nodeid: item for item in session.items}
+        if self.on_collected is not None:  # after --only / -k deselection: the cases that will run
+            self.on_collected(len(session.items))

@@ -34,6 +34,38 @@ def check_reachable(target: Target, timeout: float = 5.0) -> None:
         raise Unreachable(f"cannot connect to {target.host}:{target.port}: {exc}") from None
 
 
+class LoginRefused(Exception):
+    """An account of the target cannot log in: the run would only repeat that failure case after case."""
+
+
+LOGIN_HINTS = {"not-authorized": "wrong password or no such account"}
+
+
+def check_login(target: Target, timeout: float = 20.0) -> None:
+    """Log in once with every given account (and the admin) before the run; LoginRefused names the first
+    that fails. Skipped when the suite registers its accounts itself (``register``)."""
+    import asyncio
+
+    from tigase_py.compat_tests import client
+
+    accounts = [] if target.register else [*target.accounts, *([target.admin] if target.admin else [])]
+
+    async def attempt(account: Any) -> None:
+        async with client.logged_in(target, account, who="preflight"):
+            pass
+
+    for account in accounts:
+        try:
+            asyncio.run(asyncio.wait_for(attempt(account), timeout))
+        except client.SaslFailure as exc:
+            hint = LOGIN_HINTS.get(exc.condition)
+            raise LoginRefused(f"login as {account.jid} refused: {exc}" + (f" ({hint})" if hint else "")) from None
+        except TimeoutError:
+            raise LoginRefused(f"login as {account.jid} did not finish within {timeout:.0f} s") from None
+        except (OSError, client.StreamClosed) as exc:
+            raise LoginRefused(f"login as {account.jid} failed: {exc}") from None
+
+
 class _Only:
     """Deselect cases whose spec is not one of ``names`` (``XEP-0198``, ``xep0198``, ``RFC6120``)."""
 

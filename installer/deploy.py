@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Report:
     log: Path
     runner_status: str
     check_mode: bool = False
+    wheelhouse: str = ""  # where the shipped wheels came from
 
     @property
     def exit_code(self) -> int:
@@ -53,19 +54,22 @@ class Report:
             "exit_code": self.exit_code,
             "runner_status": self.runner_status,
             "log": str(self.log),
+            "wheelhouse": self.wheelhouse,
             "hosts": [host.as_dict() for host in self.hosts],
         }
 
 
 def prepare_wheelhouse(options: InstallOptions, cache: Path) -> wheelhouse.Wheelhouse:
-    """--wheelhouse; else a build of this checkout; else the wheelhouse this installed copy came with."""
+    """--wheelhouse; else a build of this checkout; else the wheelhouse this installed copy came with;
+    else this installed version and its dependencies from pip's configured index."""
     if options.wheelhouse is not None:
-        return wheelhouse.inspect(options.wheelhouse)
-    if wheelhouse.source_checkout() is None:
-        shipped = wheelhouse.installed_wheelhouse()
-        if shipped is not None:
-            return wheelhouse.inspect(shipped)
-    return wheelhouse.build(cache)
+        return replace(wheelhouse.inspect(options.wheelhouse), origin=f"--wheelhouse {options.wheelhouse}")
+    if wheelhouse.source_checkout() is not None:
+        return wheelhouse.build(cache)
+    shipped = wheelhouse.installed_wheelhouse()
+    if shipped is not None:
+        return replace(wheelhouse.inspect(shipped), origin=f"shipped with this install in {shipped}")
+    return wheelhouse.from_index(cache)
 
 
 def install(
@@ -96,7 +100,9 @@ def install(
         for report in reports:
             if report.tally.status in ("ok", "changed") and report.tally.address:
                 report.checks = health.check_host(report.tally.address, options.c2s_port, options.http_port, domain)
-    return Report("install", reports, outcome.log, outcome.status, check_mode=options.check)
+    return Report(
+        "install", reports, outcome.log, outcome.status, check_mode=options.check, wheelhouse=wheels.origin
+    )
 
 
 def uninstall(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tigase_py.server import __version__
+from tigase_py.server.config.listeners import listening_on
 
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import ServerConfig
@@ -60,6 +61,8 @@ def configure_logging(config: ServerConfig) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic reports every plugin and migration context at INFO (seven lines per start): debug only.
+    logging.getLogger("alembic").setLevel(logging.NOTSET if level <= logging.DEBUG else logging.WARNING)
 
 
 async def serve(
@@ -133,6 +136,7 @@ async def serve(
             log.error("%s", exc)
             return 1
         write_pidfile(pidfile)
+        log.info("ready: listening on %s", listening_on(config))
         poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
         sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
         watcher = asyncio.get_running_loop().create_task(stats.watch(server, server.stats))
@@ -158,6 +162,7 @@ async def serve(
 def write_pidfile(pidfile: Path) -> None:
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.write_text(f"{os.getpid()}\n")
+    pidfile.chmod(0o644)  # not a secret: `server status` of other users reads it
 
 
 def remove_pidfile(pidfile: Path) -> None:
@@ -225,6 +230,9 @@ async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
 
 def run(config: ServerConfig) -> int:
     """Run the server in the foreground until SIGTERM/SIGINT; return the exit status."""
+    from tigase_py.server.config.permissions import make_private
+
+    make_private()  # the database, its WAL/SHM files and logs: 0600
     configure_logging(config)
     try:
         import uvloop

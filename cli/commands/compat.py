@@ -91,8 +91,42 @@ def run_with_progress(target: Any, only: list[str], keyword: str | None) -> dict
         runner.check_reachable(target)
     except runner.Unreachable as exc:
         raise errors.Unreachable(str(exc)) from None
+    try:
+        runner.check_login(target)
+    except runner.LoginRefused as exc:
+        raise errors.CliError(str(exc)) from None
+    if not progress.console.is_terminal:  # no live bar in a pipe or CI log: a line every few cases instead
+        return run_with_lines(target, only, keyword)
     with progress:
         doc, _ = runner.run(target, only=only, keyword=keyword, on_collected=collected, on_case=finished)
+    return doc
+
+
+def run_with_lines(target: Any, only: list[str], keyword: str | None, every: float = 5.0) -> dict[str, Any]:
+    """Progress for a log: the case count, then a line each ``every`` seconds and one per failure."""
+    import time
+
+    from tigase_py.compat_tests import runner
+
+    console.info("collecting the cases")
+    state = {"total": 0, "done": 0, "failed": 0, "shown": time.monotonic()}
+    started = time.monotonic()
+
+    def collected(count: int) -> None:
+        state["total"] = count
+        console.info(f"running {count} cases against {target.name or target.domain}")
+
+    def finished(result: Any) -> None:
+        state["done"] += 1
+        if result.outcome == "failed":
+            state["failed"] += 1
+            console.info(f"  failed: {result.id}")
+        now = time.monotonic()
+        if now - state["shown"] >= every or state["done"] == state["total"]:
+            state["shown"] = now
+            console.info(f"  {state['done']}/{state['total']} cases, {state['failed']} failed ({now - started:.0f} s)")
+
+    doc, _ = runner.run(target, only=only, keyword=keyword, on_collected=collected, on_case=finished)
     return doc
 
 

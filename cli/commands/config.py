@@ -20,6 +20,7 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Load and validate the config file; exit 2 when it is invalid."""
+    from tigase_py.server.config import listeners, permissions
     from tigase_py.server.config.errors import ConfigError
     from tigase_py.server.config.load import load_config
     from tigase_py.server.config.types import redact_url
@@ -33,9 +34,8 @@ def check(
                 {"file": str(location.path), "found_by": location.source, "valid": False, "error": str(exc)}
             )
         raise
-    listeners = [
-        {"type": item.kind, "address": item.address, "port": item.port, "tls": item.tls} for item in config.listeners
-    ]
+    found = listeners.endpoints(config)
+    exposed = permissions.exposed(config)
     certificate = str(config.tls.certificate) if config.tls.certificate else None
     summary = {
         "file": str(config.path),
@@ -43,13 +43,14 @@ def check(
         "valid": True,
         "vhosts": list(config.server.vhosts),
         "admins": list(config.server.admins),
-        "listeners": listeners,
+        "listeners": [endpoint.as_dict() for endpoint in found],
         "storage": redact_url(config.storage.url),
         "tls": {
             "certificate": certificate,
             "key": str(config.tls.key) if config.tls.key else None,
         },
         "modules": list(config.modules.enabled),
+        "permission_warnings": exposed,
     }
     if as_json:
         console.emit_json(summary)
@@ -60,12 +61,11 @@ def check(
         [
             ("vhosts", ", ".join(config.server.vhosts)),
             ("admins", ", ".join(config.server.admins) or "-"),
-            *(
-                (f"listener {index}", f"{item.kind} {item.address}:{item.port} tls={item.tls}")
-                for index, item in enumerate(config.listeners)
-            ),
+            *((f"listener {index}", str(endpoint)) for index, endpoint in enumerate(found)),
             ("storage", redact_url(config.storage.url)),
             ("certificate", certificate or "-"),
             ("modules", ", ".join(config.modules.enabled) or "-"),
         ],
     )
+    for warning in exposed:
+        console.warning(warning)

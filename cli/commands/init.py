@@ -23,7 +23,7 @@ def init(
 ) -> None:
     """Write a default config (SQLite, loopback listeners) and a self-signed certificate."""
     from tigase_py.cli.commands import user as user_command
-    from tigase_py.server.config import default, types
+    from tigase_py.server.config import default, permissions, types
     from tigase_py.server.config.errors import ConfigError
     from tigase_py.server.config.load import load_config
 
@@ -40,9 +40,10 @@ def init(
             raise errors.UsageError(f"--user must be on the vhost {domain}, got {user}")
         account = (username, account_domain, user_command.ask_password(password))
     try:
-        path = default.write_default(
-            directory, domain, admins=[f"{account[0]}@{account[1]}"] if account else [], force=force
-        )
+        with permissions.private_files():  # a new directory 0700, files 0600
+            path = default.write_default(
+                directory, domain, admins=[f"{account[0]}@{account[1]}"] if account else [], force=force
+            )
     except FileExistsError as exc:
         raise errors.CliError(str(exc)) from None
     except ConfigError as exc:
@@ -57,6 +58,8 @@ def init(
 
         context.run_storage(config, action)
         console.success(f"created {username}@{account_domain} (admin)")
+    for warning in permissions.exposed(load_config(path)):  # e.g. an existing directory open to others
+        console.warning(warning)
     flag = "" if path.resolve() == Path("tigase.toml").resolve() else f" --config {path}"
     console.info("next steps:")
     console.info(f"  tigase-py{flag} config check")

@@ -131,6 +131,8 @@ def _show(report: Report, as_json: bool, admin_password: str | None, generated: 
                 console.error(f"{host.tally.host}: {check.name} check failed: {check.detail}")
     if not report.hosts:
         console.error(f"{report.action} did not reach any host (ansible: {report.runner_status})")
+    if report.wheelhouse:
+        console.info(f"wheelhouse: {report.wheelhouse}")
     console.info(f"full log: {report.log}")
 
 

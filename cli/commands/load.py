@@ -19,10 +19,24 @@ import typer
 from tigase_py.cli import console, context, errors
 
 app = typer.Typer(no_args_is_help=True, help="Put load on any XMPP server and report throughput and latency.")
-SERVERS = ("prosody", "ejabberd")
+SERVERS = ("prosody", "ejabberd", "tigase-py")
 ENGINES = ("tigase-py", "tsung")
-PEER_MECHANISM = {"prosody": "SCRAM-SHA-1", "ejabberd": "SCRAM-SHA-1"}
+PEER_MECHANISM = {"prosody": "SCRAM-SHA-1", "ejabberd": "SCRAM-SHA-1", "tigase-py": "SCRAM-SHA-256"}
 KINDS = ("login-storm", "idle", "one-to-one", "presence-storm", "muc-fanout", "pubsub-fanout")
+# What an option left out means, for --help: the Scenario / LoadTarget defaults (a unit test keeps them equal),
+# kept here so that --help does not import the load engine.
+DEFAULTS = {"scenario": "one-to-one", "tls": "starttls", "mechanism": "SCRAM-SHA-256", "account_pattern": "load{n}",
+            "password": "load-secret", "sessions": "10", "pairs": "5", "contacts": "5", "rooms": "1", "rate": "10.0",
+            "rate_mode": "per-sender", "window": "10", "duration": "5.0", "warmup": "1.0", "ramp_up": "0.0",
+            "message_size": "32", "max_count": "0", "verify_tls": "off"}  # fmt: skip
+
+
+def option(*names: str, help: str, key: str | None = None, **extra: Any) -> Any:
+    """A typer Option whose --help shows what leaving it out means (``DEFAULTS[key]``)."""
+    if key is None:
+        return typer.Option(*names, help=help, **extra)
+    # "\\[" keeps rich from reading the bracket as markup.
+    return typer.Option(*names, help=f"{help} \\[default: {DEFAULTS[key]}]", show_default=False, **extra)
 
 
 def build_target(
@@ -62,16 +76,19 @@ def build_phases(kind: str | None, mix: Path | None, overrides: dict[str, Any]) 
 
 @contextlib.contextmanager
 def launched(server: str | None) -> Iterator[Any]:
-    """A throwaway Prosody/ejabberd on loopback (compat suite launchers), or nothing."""
+    """A throwaway Prosody/ejabberd/tigase-py on loopback (compat suite launchers), or nothing."""
     if server is None:
         yield None
         return
-    from tigase_py.compat_tests.peers import common, ejabberd, prosody
+    from tigase_py.compat_tests.peers import common, ejabberd, prosody, tigase_py
 
-    module = {"prosody": prosody, "ejabberd": ejabberd}[server]
     console.info(f"starting a throwaway {server} on loopback")
     try:
-        with module.running(users=()) as found:
+        if server == "tigase-py":
+            running = tigase_py.running(users=(), registration=True)  # load accounts register in-band
+        else:
+            running = {"prosody": prosody, "ejabberd": ejabberd}[server].running(users=())
+        with running as found:
             yield found
     except common.PeerError as exc:
         raise errors.Unreachable(str(exc).splitlines()[0]) from None
@@ -202,34 +219,40 @@ def show(results: list[Any]) -> None:
 
 @app.command("run")
 def run(
-    scenario: Annotated[str | None, typer.Option("--scenario", "-s", help=f"One of {', '.join(KINDS)}.")] = None,
+    scenario: Annotated[
+        str | None, option("--scenario", "-s", help=f"One of {', '.join(KINDS)}.", key="scenario")
+    ] = None,
     mix: Annotated[Path | None, typer.Option("--mix", help="Scenario TOML file (phases).", dir_okay=False)] = None,
     target_file: Annotated[Path | None, typer.Option("--target", help="Target TOML file.", dir_okay=False)] = None,
-    server: Annotated[str | None, typer.Option("--server", help="Throwaway prosody|ejabberd on loopback.")] = None,
+    server: Annotated[str | None, typer.Option(help="Throwaway prosody|ejabberd|tigase-py on loopback.")] = None,
     host: Annotated[str | None, typer.Option(help="Host to connect to (default: the domain).")] = None,
     port: Annotated[int, typer.Option(help="c2s port.")] = 5222,
     domain: Annotated[str | None, typer.Option(help="XMPP domain.")] = None,
-    tls: Annotated[str | None, typer.Option(help="starttls | direct | plain.")] = None,
-    verify_tls: Annotated[bool | None, typer.Option("--verify-tls", help="Verify the certificate.")] = None,
-    mechanism: Annotated[str | None, typer.Option(help="PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256.")] = None,
-    account_pattern: Annotated[str | None, typer.Option(help="Account local part, '{n}' = 0..N-1.")] = None,
-    password: Annotated[str | None, typer.Option(help="Password of every load account.")] = None,
+    tls: Annotated[str | None, option(help="starttls | direct | plain.", key="tls")] = None,
+    verify_tls: Annotated[bool | None, option("--verify-tls", help="Verify the certificate.", key="verify_tls")] = None,
+    mechanism: Annotated[str | None, option(help="PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256.", key="mechanism")] = None,
+    account_pattern: Annotated[
+        str | None, option(help="Account local part, '{n}' = 0..N-1.", key="account_pattern")
+    ] = None,
+    password: Annotated[str | None, option(help="Password of every load account.", key="password")] = None,
     server_pid: Annotated[int | None, typer.Option(help="Server PID to read memory from /proc.")] = None,
     metrics_url: Annotated[str | None, typer.Option(help="Prometheus /metrics URL for memory (no PID).")] = None,
     create_accounts: Annotated[bool, typer.Option(help="Create accounts in our server's storage (--config).")] = False,
     register: Annotated[bool, typer.Option("--register", help="Create accounts by in-band registration.")] = False,
-    sessions: Annotated[int | None, typer.Option(help="Sessions (login-storm, idle, fan-out).")] = None,
-    pairs: Annotated[int | None, typer.Option(help="Chat pairs (one-to-one).")] = None,
-    contacts: Annotated[int | None, typer.Option(help="Roster size (presence-storm).")] = None,
-    rooms: Annotated[int | None, typer.Option(help="Rooms or nodes (fan-out).")] = None,
-    rate: Annotated[float | None, typer.Option(help="Messages/s per sender (or total).")] = None,
-    rate_mode: Annotated[str | None, typer.Option(help="per-sender | total | window.")] = None,
-    window: Annotated[int | None, typer.Option(help="Messages in flight per sender (window mode).")] = None,
-    duration: Annotated[float | None, typer.Option(help="Measured seconds.")] = None,
-    warmup: Annotated[float | None, typer.Option(help="Seconds before measuring.")] = None,
-    ramp_up: Annotated[float | None, typer.Option(help="Seconds to spread the logins over.")] = None,
-    message_size: Annotated[int | None, typer.Option(help="Body bytes.")] = None,
-    max_count: Annotated[int | None, typer.Option(help="Stop after this many deliveries (0 = no bound).")] = None,
+    sessions: Annotated[int | None, option(help="Sessions (login-storm, idle, fan-out).", key="sessions")] = None,
+    pairs: Annotated[int | None, option(help="Chat pairs (one-to-one: 2 sessions each).", key="pairs")] = None,
+    contacts: Annotated[int | None, option(help="Roster size (presence-storm).", key="contacts")] = None,
+    rooms: Annotated[int | None, option(help="Rooms or nodes (fan-out).", key="rooms")] = None,
+    rate: Annotated[float | None, option(help="Messages/s per sender (or total).", key="rate")] = None,
+    rate_mode: Annotated[str | None, option(help="per-sender | total | window.", key="rate_mode")] = None,
+    window: Annotated[int | None, option(help="Messages in flight per sender (window mode).", key="window")] = None,
+    duration: Annotated[float | None, option(help="Measured seconds.", key="duration")] = None,
+    warmup: Annotated[float | None, option(help="Seconds before measuring.", key="warmup")] = None,
+    ramp_up: Annotated[float | None, option(help="Seconds to spread the logins over.", key="ramp_up")] = None,
+    message_size: Annotated[int | None, option(help="Body bytes.", key="message_size")] = None,
+    max_count: Annotated[
+        int | None, option(help="Stop after this many deliveries (0 = no bound).", key="max_count")
+    ] = None,
     engine_name: Annotated[str, typer.Option("--engine", help="tigase-py (our generator) | tsung.")] = "tigase-py",
     tsung_dir: Annotated[Path | None, typer.Option(help="Keep Tsung's files here (default: a temp dir).")] = None,
     workers: Annotated[int, typer.Option(help="Generator processes (0 = one per core).", min=0)] = 0,

@@ -89,10 +89,12 @@ def start(
         from tigase_py.server import app as server_app
 
         raise typer.Exit(server_app.run(config))
+    from tigase_py.server.config.permissions import private_files
+
     log = console_log(config)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "tigase_py.server", "--config", str(config.path)]
-    with log.open("ab") as output:
+    with private_files(), log.open("ab") as output:
         child = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -103,7 +105,9 @@ def start(
             cwd=config.directory,
         )
     pid = _wait_ready(config, child, log)
-    console.success(f"tigase-py started (pid {pid}); listening on {_describe(config.listeners[0])}")
+    from tigase_py.server.config import listeners
+
+    console.success(f"tigase-py started (pid {pid}); listening on {listeners.listening_on(config)}")
 
 
 @app.command("stop")
@@ -157,7 +161,3 @@ def status(
                 for row in listeners
             ],
         )
-
-
-def _describe(listener: ListenerConfig) -> str:
-    return f"{listener.address}:{listener.port} ({listener.tls})"

@@ -109,6 +109,19 @@ def is_remote(host: str | None, url: str | None, api_key: str | None, user: str 
     return bool(host or url or api_key or user)
 
 
+def warn_private_files() -> None:
+    """With a local config: a warning line for each of its data files other users can read."""
+    from tigase_py.server.config.errors import ConfigError
+    from tigase_py.server.config.permissions import exposed
+
+    try:
+        config = context.load()
+    except ConfigError:
+        return
+    for warning in exposed(config):
+        console.warning(warning)
+
+
 def http_target(defaults: Defaults, host: str | None, url: str | None, api_key: str | None,
                 user: str | None, password: str | None) -> HttpTarget:  # fmt: skip
     """The admin socket on the server's host (nothing named on the command line), else the REST URL."""
@@ -267,7 +280,10 @@ def status(
         raise errors.UsageError("--watch and --json do not combine; run --json from a loop instead")
     channels = parse_via(via)
     every = via.strip().lower() == "all"
-    defaults = config_defaults(remote=bool(host or http_url) or "http" not in channels)
+    remote = bool(host or http_url)
+    defaults = config_defaults(remote=remote or "http" not in channels)
+    if not remote:
+        warn_private_files()
     probes: dict[str, tuple[str, Probe]] = {}
     if "http" in channels:
         target = http_target(defaults, host, http_url, api_key, user, password)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -32,6 +33,32 @@ TAIL_LIMIT = 1 << 16
 
 class LoginError(Exception):
     """The server refused or broke off the login sequence."""
+
+
+CONDITION = re.compile(rb"<(?:failure|stream:error)\b[^>]*>\s*<([a-z-]+)")
+HINTS = {"not-authorized": "wrong password or no such account"}
+
+
+def refusal(reply: bytes) -> LoginError:
+    """A one-line LoginError for a SASL failure or stream error: ``SASL failure: not-authorized (...)``."""
+    found = CONDITION.search(reply)
+    if found is None:
+        return LoginError(f"unexpected reply: {reply[:200].decode(errors='replace')}")
+    condition = found.group(1).decode()
+    kind = "SASL failure" if reply[found.start() :].startswith(b"<failure") else "stream error"
+    hint = HINTS.get(condition)
+    return LoginError(f"{kind}: {condition}" + (f" ({hint})" if hint else ""))
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one line for the run's error list: no reprs, no tracebacks."""
+    if isinstance(exc, LoginError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def tls_context(verify: bool) -> ssl.SSLContext:
@@ -133,10 +160,10 @@ class Session:
                     head, self.buffer = self.buffer[:end], self.buffer[end:]
                     return head
             if any(f in self.buffer for f in FAILURE_MARKERS):
-                raise LoginError(self.buffer[:300].decode(errors="replace"))
+                raise refusal(self.buffer[:300])
             data = await self.reader.read(READ_SIZE)
             if not data:
-                raise LoginError(f"connection closed; buffered: {self.buffer[:300]!r}")
+                raise LoginError("the server closed the connection during login")
             self.buffer += data
 
     def open_stream(self) -> None:
@@ -166,7 +193,7 @@ class Session:
         else:
             reply = await self._scram(mechanism, username, target.password)
         if b"<success" not in reply:
-            raise LoginError(reply[:300].decode(errors="replace"))
+            raise refusal(reply[:300])
         self.open_stream()
         await self.read_until(b"</stream:features>")
         self.writer.write(

@@ -86,8 +86,34 @@ def _charts(result: LoadResult) -> list[str]:
     return charts
 
 
+# Scenario fields that mean nothing for a kind (left out of its parameter line).
+_UNUSED = {
+    "login-storm": {"pairs", "contacts", "rooms", "rate", "rate_mode", "window", "message_size", "max_count"},
+    "idle": {"pairs", "contacts", "rooms", "rate", "rate_mode", "window", "message_size", "max_count"},
+    "one-to-one": {"sessions", "contacts", "rooms"},
+    "presence-storm": {"pairs", "rooms", "window", "message_size"},
+    "muc-fanout": {"pairs", "contacts", "window"},
+    "pubsub-fanout": {"pairs", "contacts", "window"},
+}
+
+
+def parameters(scenario: dict[str, object]) -> str:
+    """The phase's parameter line: the sessions it logs in first, then only the fields its kind uses."""
+    kind = str(scenario.get("kind", ""))
+    unused = set(_UNUSED.get(kind, ())) | {"name", "kind"}
+    if scenario.get("rate_mode") == "window":
+        unused.add("rate")
+    else:
+        unused.add("window")
+    pairs = scenario.get("pairs")
+    sessions = 2 * pairs if kind == "one-to-one" and isinstance(pairs, int) else scenario.get("sessions")
+    shown = [f"sessions={sessions}"]
+    shown += [f"{key}={value}" for key, value in scenario.items() if key not in unused and key != "sessions"]
+    return ", ".join(shown)
+
+
 def _section(result: LoadResult) -> str:
-    scenario = ", ".join(f"{k}={v}" for k, v in result.scenario.items() if k not in ("name", "kind"))
+    scenario = parameters(result.scenario)
     parts = [f"<h2>{escape(result.name)} <small>({escape(result.kind)})</small></h2>"]
     parts.append(f"<p class='meta'>{escape(scenario)}</p>")
     if result.status != "ok":

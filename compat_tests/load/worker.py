@@ -16,7 +16,7 @@ from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tigase_py.compat_tests.load import setup, traffic
+from tigase_py.compat_tests.load import client, setup, traffic
 from tigase_py.compat_tests.load.client import Counters, Session, tls_context
 from tigase_py.compat_tests.load.results import LATENCY_BUCKETS_MS
 from tigase_py.compat_tests.load.scenario import LoadTarget, Scenario
@@ -99,7 +99,7 @@ class Worker:
                         Session.login(self.target, self.target.username(n), "load", self.context), LOGIN_TIMEOUT
                     )
                 except Exception as exc:
-                    counters.error(f"login {self.target.username(n)}: {exc!r}")
+                    counters.error(f"login {self.target.username(n)}: {client.describe(exc)}")
                     return
                 if timed:
                     counters.latencies_ns.append(time.monotonic_ns() - began)

@@ -26,8 +26,9 @@ DOMAIN = "localhost"
 CLI = "from tigase_py.cli.main import run; run()"
 
 
-def config_text(directory: Path, port: int, http_port: int) -> str:
+def config_text(directory: Path, port: int, http_port: int, registration: bool = False) -> str:
     certs = directory / "certs"
+    vhost = f'[vhosts."{DOMAIN}"]\nregistration = true\n' if registration else ""
     return render_config(
         vhosts=[DOMAIN],
         pidfile=directory / "tigase.pid",
@@ -38,6 +39,7 @@ def config_text(directory: Path, port: int, http_port: int) -> str:
         listeners=[Listener(port, "starttls")],
         http_port=http_port,
         http={"address": "127.0.0.1"},
+        extra=vhost,
     )
 
 
@@ -48,14 +50,18 @@ def cli(config: Path, *args: str) -> None:
 
 
 @contextlib.contextmanager
-def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> Iterator[Target]:
-    """Start ``python -m tigase_py.server`` on a free port with ``users``; yield the Target; stop it."""
+def running(
+    users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT, registration: bool = False
+) -> Iterator[Target]:
+    """Start ``python -m tigase_py.server`` on a free port with ``users``; yield the Target; stop it.
+
+    ``registration`` opens in-band registration (XEP-0077) on the vhost, for load runs' accounts."""
     with tempfile.TemporaryDirectory(prefix="compat-tigase-py-") as tmp:
         directory = Path(tmp)
         self_signed(DOMAIN, directory / "certs")
         port = free_port()
         config = directory / "tigase.toml"
-        config.write_text(config_text(directory, port, free_port()))
+        config.write_text(config_text(directory, port, free_port(), registration))
         for user in (*users, "admin"):
             cli(config, "user", "add", f"{user}@{DOMAIN}", "--password", PASSWORD)
         log = directory / "server.log"
@@ -75,7 +81,7 @@ def running(users: tuple[str, ...] = USERS, timeout: float = START_TIMEOUT) -> I
                 domain=DOMAIN,
                 tls="starttls",
                 accounts=[Account(f"{u}@{DOMAIN}", PASSWORD) for u in users],
-                register=False,
+                register=registration,
                 admin=Account(f"admin@{DOMAIN}", PASSWORD),
                 name="tigase-py",
                 deviations="tigase-py",

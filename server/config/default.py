@@ -44,6 +44,17 @@ address = "127.0.0.1"
 port = 5223
 tls = "direct"
 
+# HTTP: the REST admin API (needs an API key, below), Prometheus /metrics and /jolokia.
+# Loopback only until you change the address; enabled = false turns it off.
+[http]
+enabled = true
+address = "127.0.0.1"
+port = 5280
+# api_keys = {{ ops = "a-long-random-secret" }}
+# metrics_allow = ["127.0.0.1/32", "::1/128"]   # who may read /metrics and /jolokia
+
+# SNMP agent (off by default): [snmp] enabled = true, port = 1161, community = "public".
+
 [limits]
 max_stanza_size = "256KiB"
 max_connections = 10000

@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,9 +80,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     source = base / "src"
     shutil.copytree(REPO, source, ignore=COPY_IGNORE, symlinks=True)
     wheelhouse = base / "wh"
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheelhouse, source, cwd=base)
+    # sdist first, then the wheel from the sdist: what a user gets from an index either way.
+    run(sys.executable, "-m", "build", "--outdir", wheelhouse, source, cwd=base)
     wheels = sorted(wheelhouse.glob("tigase_py-*.whl"))
     assert len(wheels) == 1, f"expected one tigase_py wheel, found {wheels}"
+    sdists = sorted(wheelhouse.glob("tigase_py-*.tar.gz"))
+    assert len(sdists) == 1, f"expected one tigase_py sdist, found {sdists}"
 
     venv = base / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=base)
@@ -97,6 +102,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "site": Path(purelib.stdout.strip()).resolve(),
         "outside": outside,
         "wheel": wheels[0],
+        "sdist": sdists[0],
         "source": source,
     }
 
@@ -190,3 +196,47 @@ def test_migrations_landed(installed: dict[str, Path]) -> None:
         f"migration files missing from the installed package: {missing} "
         "(every folder with .py files needs an __init__.py to be packaged)"
     )
+
+
+def tracked_data_files() -> list[str]:
+    """Every file under the five package folders that is not Python source, as git tracks them."""
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--", *FOLDERS], capture_output=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: cannot list the tracked files")
+    names = [name for name in listed.stdout.decode().split("\0") if name]
+    return sorted(
+        name for name in names if not name.endswith(".py") or not (REPO / name).with_name("__init__.py").exists()
+    )
+
+
+def test_every_data_file_is_in_the_wheel(installed: dict[str, Path]) -> None:
+    expected = tracked_data_files()
+    assert "compat_tests/deviations/prosody.toml" in expected
+    with zipfile.ZipFile(installed["wheel"]) as wheel:
+        shipped = set(wheel.namelist())
+    missing = [name for name in expected if f"tigase_py/{name}" not in shipped]
+    assert not missing, f"data files missing from the wheel: {missing}"
+
+
+def test_every_data_file_is_in_the_sdist(installed: dict[str, Path]) -> None:
+    with tarfile.open(installed["sdist"]) as sdist:
+        shipped = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    missing = [name for name in tracked_data_files() if name not in shipped]
+    assert not missing, f"data files missing from the sdist: {missing}"
+
+
+def test_installed_copy_reads_its_data_files(installed: dict[str, Path]) -> None:
+    """The loaders find their files in site-packages: deviations, the MIB, migrations, the ansible project."""
+    script = (
+        "from tigase_py.compat_tests import plugin, runner\n"
+        "from tigase_py.installer import runner as ansible\n"
+        "from tigase_py.server.storage import migrate\n"
+        "assert len(plugin.load_deviations('prosody')) == 2, plugin.load_deviations('prosody')\n"
+        "assert runner.INI.is_file() and (ansible.PROJECT / 'site.yml').is_file()\n"
+        "assert (migrate.MIGRATIONS / 'script.py.mako').is_file()\n"
+        "print(plugin.DEVIATIONS)\n"
+    )
+    result = run(installed["python"], "-c", script, cwd=installed["outside"], timeout=120)
+    assert Path(result.stdout.strip()).resolve().is_relative_to(installed["site"])

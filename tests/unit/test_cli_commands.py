@@ -68,7 +68,8 @@ def test_config_check_json_document(site):
     document = json.loads(cli("-c", str(site), "config", "check", "--json").stdout)
     assert document["valid"] is True and document["found_by"] == "flag"
     assert document["vhosts"] == ["example.org"]
-    assert [item["port"] for item in document["listeners"]] == [5222, 5223]
+    found = [(item["type"], item["port"]) for item in document["listeners"]]
+    assert found == [("c2s", 5222), ("c2s", 5223), ("http", 5280)]
 
 
 def test_config_check_invalid_exits_2_with_one_line(tmp_path):

@@ -226,5 +226,5 @@ def test_without_checkout_or_shipped_wheelhouse_the_error_asks_for_one(tmp_path,
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
     monkeypatch.setattr(wheelhouse, "source_checkout", lambda: None)
     assert wheelhouse.installed_wheelhouse() is None
-    with pytest.raises(wheelhouse.WheelhouseError, match="pass --wheelhouse DIR"):
+    with pytest.raises(wheelhouse.WheelhouseError, match="not a source checkout; pass --wheelhouse DIR"):
         wheelhouse.build(tmp_path / "cache")
