@@ -68,6 +68,7 @@ def write_config(
     )
     path = directory / "tigase.toml"
     path.write_text(text)
+    path.chmod(0o600)  # as `init` writes it: status and config check warn about a config others can read
     return path, starttls, direct, plain
 
 

@@ -116,5 +116,5 @@ def write_default(
     directory.mkdir(parents=True, exist_ok=True)
     certs.write_self_signed(types.parse_domain(vhost), directory / "certs", force=force)
     path.write_text(text, encoding="utf-8")
-    path.chmod(0o640)  # it will hold the database password and API keys: not for other users
+    path.chmod(0o600)  # it will hold the database password and API keys: only the server user reads it
     return path

@@ -62,7 +62,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     starttls, direct, http = free_ports(3)
     config = directory / "tigase.toml"
     text = config.read_text().replace("port = 5222", f"port = {starttls}").replace("port = 5223", f"port = {direct}")
-    config.write_text(text + f"\n[http]\nport = {http}\n")
+    config.write_text(text.replace("port = 5280", f"port = {http}"))
     started = await cli("server", "start", cwd=directory)
     assert started.returncode == 0, started.stderr
     try:

@@ -34,8 +34,11 @@ async def cli(*args: str | os.PathLike[str], env: dict[str, str] | None = None) 
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
-    """The single ``error: ...`` line a failing command printed (asserts there is exactly one)."""
-    lines = done.stderr.strip().splitlines()
+    """The single ``error: ...`` line a failing command printed (asserts there is exactly one).
+
+    Warnings (a config or data directory other users can read) may come before it.
+    """
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("warning: ")]
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     return lines[0]
 
