@@ -95,7 +95,7 @@ async def serve(
     from tigase_py.server.storage.users import SECRET_FILE, load_secret
 
     try:
-        storage.users.secret = load_secret(config.directory / SECRET_FILE)
+        storage.users.secret = load_secret(config.server.pidfile.parent / SECRET_FILE)
     except (OSError, ValueError) as exc:
         log.error("server secret unusable: %s", exc)
         await storage.close()

@@ -31,7 +31,7 @@ from tigase_py.server.storage.metadata import (
 SCRAM_ITERATIONS = 4096
 SALT_LENGTH = 32  # what scramp generates for real accounts; decoys match it
 SECRET_LENGTH = 32
-SECRET_FILE = "server-secret"  # in the config directory; decoy salts for unknown accounts derive from it
+SECRET_FILE = "server-secret"  # beside the pidfile (the writable state directory); decoy salts derive from it
 # hash_name as the SASL mechanism names it → the hashlib name.
 SCRAM_HASHES = {"SHA-1": "sha1", "SHA-256": "sha256"}
 
