@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import pyexpat
 import resource
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tigase_py.server import __version__
 
 if TYPE_CHECKING:
-    from tigase_py.server.config.schema import ServerConfig
+    from tigase_py.server.config.schema import LimitsConfig, ServerConfig
     from tigase_py.server.core.server import Server
     from tigase_py.server.observe.snmp_agent import SnmpAgent
 
@@ -75,7 +77,7 @@ async def serve(
     from tigase_py.server.net.tls import build_server_context
     from tigase_py.server.storage.engine import StorageError, open_storage
 
-    raise_open_files_limit(config.limits.max_connections)
+    fd_limit, _ = raise_open_files_limit(config.limits.max_connections)
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
     try:
         storage = await open_storage(config.storage.url, create=config.storage.url.startswith("sqlite"))
@@ -83,6 +85,8 @@ async def serve(
         log.error("storage unavailable: %s", exc)
         return 1
     server = Server(config, storage)
+    server.admission.fd_limit = fd_limit
+    asyncio.get_running_loop().set_exception_handler(accept_error_handler(server))
     listeners: list[asyncio.Server] = []
     snmp_agent: SnmpAgent | None = None
     pidfile = config.server.pidfile
@@ -101,6 +105,11 @@ async def serve(
                 log.error("cannot listen on %s:%d: %s", listener.address, listener.port, exc.strerror or exc)
                 return 1
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
+        log.info(
+            "limits: max_connections=%d open-files=%d output soft/hard=%d/%d idle=%gs trusted=%s",
+            config.limits.max_connections, fd_limit, config.limits.output_buffer_soft,
+            config.limits.output_buffer_hard, config.limits.idle_timeout, ",".join(config.limits.trusted_networks),
+        )  # fmt: skip
         if config.snmp.enabled:
             from tigase_py.server.observe.snmp_agent import start_agent
 
@@ -169,15 +178,44 @@ async def poll_vhosts(server: Server) -> None:
             log.warning("vhost_poll_failed reason=%s", exc)
 
 
+def sweep_interval(limits: LimitsConfig) -> float:
+    """How often idle sessions are looked at: often enough for the configured idle timeouts."""
+    return max(0.1, min(IDLE_SWEEP_SECONDS, limits.idle_timeout / 4, limits.idle_ping_timeout / 4))
+
+
 async def sweep_idle(server: Server) -> None:
-    """Free per-connection parser state of sessions idle for a whole sweep interval (~10 KiB each)."""
+    """Ping sessions idle for ``idle_timeout`` and close those that do not answer; every
+    IDLE_SWEEP_SECONDS free the parser state of sessions idle for a whole interval (~10 KiB each)."""
     release = memory_releaser()
+    tick = sweep_interval(server.config.limits)
+    next_free = time.monotonic() + IDLE_SWEEP_SECONDS
     while True:
-        await asyncio.sleep(IDLE_SWEEP_SECONDS)
-        freed = sum(1 for connection in list(server.connections) if connection.sweep_idle())
+        await asyncio.sleep(tick)
+        now = time.monotonic()
+        connections = list(server.connections)
+        for connection in connections:
+            connection.check_idle(now)
+        if now < next_free:
+            continue
+        next_free = now + IDLE_SWEEP_SECONDS
+        freed = sum(1 for connection in connections if connection.sweep_idle())
         server.stats.parsers_freed.plain.value += freed
         if freed and release is not None:
             release(0)
+
+
+def accept_error_handler(server: Server) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """The loop's exception handler: an accept() that failed for lack of descriptors (EMFILE/ENFILE)
+    is counted and logged once per interval instead of a traceback per attempt."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            server.admission.out_of_fds(f"accept() failed: {exc.strerror}")
+            return
+        loop.default_exception_handler(context)
+
+    return handle
 
 
 def memory_releaser() -> Callable[[int], int] | None:
