@@ -14,14 +14,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+import tomllib
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import run_cli
 from tests.xmpp_harness import TIMEOUT, RawClient, write_config
 
 PING_INTERVAL = 0.1
+API_KEY = "test-api-key-0123456789"  # the key tests.xmpp_harness.write_config puts in [http] api_keys
 
 
 @dataclass
@@ -53,6 +56,25 @@ class ServerProcess:
     def tracebacks(self) -> int:
         return self.log_text().count("Traceback (most recent call last)")
 
+    @property
+    def http_port(self) -> int:
+        return int(tomllib.loads(self.config_path.read_text())["http"]["port"])
+
+    async def http_get(self, path: str) -> dict[str, Any]:
+        """GET a JSON document from the server's HTTP API with the test API key."""
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
+            url = f"http://127.0.0.1:{self.http_port}{path}"
+            async with session.get(url, headers={"X-API-Key": API_KEY}) as response:
+                document: dict[str, Any] = await response.json(content_type=None)
+                return document
+
+    async def metrics(self) -> dict[str, float]:
+        """The metrics snapshot (``c2s/Stream errors sent[condition=policy-violation]`` → value)."""
+        document = await self.http_get("/api/v1/stats")
+        return {key: float(value or 0) for key, value in document["metrics"].items()}
+
 
 def add_users(config_path: Path, users: Iterable[tuple[str, str]]) -> None:
     """Create accounts through the CLI before the server starts (the SQLite file is then ours alone)."""
@@ -60,6 +82,15 @@ def add_users(config_path: Path, users: Iterable[tuple[str, str]]) -> None:
         result = run_cli("--config", config_path, "user", "add", jid, "--password", password)
         if result.returncode != 0:
             raise RuntimeError(f"user add {jid} failed: {result.stderr.strip()}")
+
+
+def _limit_files(nofile: int) -> Callable[[], None]:
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    return limit
 
 
 async def wait_for_listener(port: int, process: asyncio.subprocess.Process, timeout: float = TIMEOUT) -> None:
@@ -85,8 +116,11 @@ async def server_process(
     extra: str = "",
     users: Iterable[tuple[str, str]] = (("alice@localhost", "secret"), ("bob@localhost", "secret")),
     storage_url: str | None = None,
+    nofile: int | None = None,
 ) -> AsyncIterator[ServerProcess]:
-    """Run a server in a child process for the duration of the block; SIGKILL it if SIGTERM is not enough."""
+    """Run a server in a child process for the duration of the block; SIGKILL it if SIGTERM is not enough.
+
+    ``nofile`` caps the child's open-files limit (soft and hard), for descriptor-exhaustion tests."""
     config_path, starttls, direct, plain = write_config(directory, ("localhost",), extra, storage_url)
     add_users(config_path, users)
     log_path = directory / "server.log"
@@ -102,6 +136,7 @@ async def server_process(
             stderr=log,
             cwd=directory,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=_limit_files(nofile) if nofile is not None else None,
         )
     handle = ServerProcess(process, directory, config_path, starttls, direct, plain, log_path)
     try:

@@ -42,7 +42,7 @@ class StreamConnection(asyncio.Protocol):
     __slots__ = (
         "server", "transport", "closing", "peer", "ip", "trusted", "pre_auth", "last_read", "_out",
         "_flush_scheduled", "_upgrading", "_holds", "_bucket", "_rate_timer", "_feeders", "_feeding",
-        "_writing_paused", "_stall_timer", "_abort_timer",
+        "_writing_paused", "_stall_timer", "_abort_timer", "_out_size", "_stall_mark",
     )
 
     def __init__(self, server: Server) -> None:
@@ -55,6 +55,8 @@ class StreamConnection(asyncio.Protocol):
         self.pre_auth = False  # counted against its address until a session is established
         self.last_read = time.monotonic()
         self._out: list[bytes] = []
+        self._out_size = 0  # bytes in _out
+        self._stall_mark = 0  # write buffer size when the stall clock last started
         self._flush_scheduled = False
         self._upgrading = False
         self._holds = 0
@@ -109,9 +111,14 @@ class StreamConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._writing_paused = True
-        timeout = self.server.config.limits.slow_reader_timeout
         if self._stall_timer is None and not self.closing:
-            self._stall_timer = asyncio.get_running_loop().call_later(timeout, self._stalled)
+            self._start_stall_clock()
+
+    def _start_stall_clock(self) -> None:
+        assert self.transport is not None
+        self._stall_mark = self.transport.get_write_buffer_size()
+        timeout = self.server.config.limits.slow_reader_timeout
+        self._stall_timer = asyncio.get_running_loop().call_later(timeout, self._stalled)
 
     def resume_writing(self) -> None:
         self._writing_paused = False
@@ -196,7 +203,16 @@ class StreamConnection(asyncio.Protocol):
         self._feeding.clear()
 
     def _stalled(self) -> None:
+        """Still above the soft mark after slow_reader_timeout: fine if it drained at least a quarter
+        of the soft mark meanwhile (a slow reader), closed if not (a reader that stopped)."""
         self._stall_timer = None
+        transport = self.transport
+        if transport is None or self.closing:
+            return
+        drained = self._stall_mark - transport.get_write_buffer_size()
+        if drained >= self.server.config.limits.output_buffer_soft // 4:
+            self._start_stall_clock()
+            return
         log.info("slow_reader_closed peer=%s seconds=%s", self.peer, self.server.config.limits.slow_reader_timeout)
         self.close_with_error("policy-violation", "the client is not reading its stream")
 
@@ -204,10 +220,11 @@ class StreamConnection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         """Queue bytes for the socket; everything written in one loop iteration goes out in one write."""
         self._out.append(data)
+        self._out_size += len(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
-        if self._writing_paused:
+        if self._writing_paused or self._out_size > self.server.config.limits.output_buffer_soft:
             feeder = FEEDER.get()
             if feeder is not None and not feeder.closing and self not in feeder._feeding:
                 feeder._wait_for(self)
@@ -219,11 +236,14 @@ class StreamConnection(asyncio.Protocol):
         if not out or self._upgrading or self.closing:
             return  # kept until the TLS upgrade completes; close() writes what is left
         self._out = []
+        self._out_size = 0
         if transport is None or transport.is_closing():
             return
         data = out[0] if len(out) == 1 else b"".join(out)
         self.server.stats.bytes_out.plain.value += len(data)
         transport.write(data)
+        if self._feeders and not self._writing_paused:
+            self._release_feeders()  # held for queued bytes the socket took at once
         if transport.get_write_buffer_size() > self.server.config.limits.output_buffer_hard:
             log.info("output_limit_closed peer=%s buffered=%d", self.peer, transport.get_write_buffer_size())
             self.close_with_error("policy-violation", "the client is not reading its stream")
@@ -252,6 +272,7 @@ class StreamConnection(asyncio.Protocol):
             transport.abort()
             return
         out, self._out = self._out, []
+        self._out_size = 0
         out.append(b"</stream:stream>")
         data = b"".join(out)
         self.server.stats.bytes_out.plain.value += len(data)

@@ -128,7 +128,7 @@ async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
     runner: web.AppRunner | None = None
     if config.enabled:
         app = build_app(server, scripts)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         try:
             await web.TCPSite(runner, config.address, config.port, reuse_address=True).start()
