@@ -50,13 +50,12 @@ async def wait_metric(server: object, key: str, minimum: float, timeout: float) 
     ],
     ids=["slow-reader-timeout", "hard-mark"],
 )
-async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(
-    tmp_path: Path, marks: str, how: str
-) -> None:
+async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(tmp_path: Path, marks: str, how: str) -> None:
     """Defect 1: past the output limit the server recursed flush → close → flush for ever, never closed
     the stream and grew to 1 GB. Now the non-reading receiver gets one policy-violation and goes."""
     async with server_process(tmp_path, extra=f"\n[limits]\n{marks}\n") as server:
         async with bystander(server.plain_port) as watcher:
+            await watcher.warm_up()
             receiver = await logged_in_raw(server.plain_port, "alice", "secret", resource="sink")
             shrink_receive_buffer(receiver)  # and it never reads again
             sender = await logged_in_raw(server.plain_port, "alice", "secret", resource="flood")
@@ -75,7 +74,7 @@ async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(
             sender.received = b""
             with contextlib.suppress(OSError, ConnectionError):
                 await sender.send("<iq type='get' id='after'><ping xmlns='urn:xmpp:ping'/></iq>")
-            answered = await sender.read_until(b"id=\"after\"", timeout=10)
+            answered = await sender.read_until(b'id="after"', timeout=10)
             await asyncio.sleep(0.5)  # a second error would have been counted by now
             metrics = await server.metrics()
             peak_rss = max(peak_rss, server.rss_kib())
@@ -117,6 +116,7 @@ async def test_a_fast_sender_to_a_slow_reader_is_paused_and_nothing_is_dropped(t
     body = "y" * 32 * 1024
     async with server_process(tmp_path, extra=extra) as server:
         async with bystander(server.plain_port) as watcher:
+            await watcher.warm_up()
             receiver = await logged_in_raw(server.plain_port, "alice", "secret", resource="slow")
             shrink_receive_buffer(receiver, 65536)
             sender = await logged_in_raw(server.plain_port, "alice", "secret", resource="fast")
