@@ -93,6 +93,20 @@ def _limit_files(nofile: int) -> Callable[[], None]:
     return limit
 
 
+async def add_users_directly(database: Path, users: Iterable[tuple[str, str]]) -> None:
+    """Create accounts in the default SQLite file through the storage API (seconds faster than one
+    CLI process per account); the server, started afterwards, has the file to itself."""
+    from tigase_py.server.storage.engine import open_storage
+
+    storage = await open_storage(f"sqlite+aiosqlite:///{database}", create=True)
+    try:
+        for jid, password in users:
+            local, _, domain = jid.partition("@")
+            await storage.users.create(local, domain, password)
+    finally:
+        await storage.close()
+
+
 async def wait_for_listener(port: int, process: asyncio.subprocess.Process, timeout: float = TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,7 +136,10 @@ async def server_process(
 
     ``nofile`` caps the child's open-files limit (soft and hard), for descriptor-exhaustion tests."""
     config_path, starttls, direct, plain = write_config(directory, ("localhost",), extra, storage_url)
-    add_users(config_path, users)
+    if storage_url is None:
+        await add_users_directly(directory / "tigase.db", users)
+    else:
+        add_users(config_path, users)
     log_path = directory / "server.log"
     with log_path.open("ab") as log:
         process = await asyncio.create_subprocess_exec(

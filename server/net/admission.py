@@ -78,7 +78,10 @@ class Admission:
             self._fd_logged = now
             log.error(
                 "too many open files: refusing client connections (%s, limit %d; %d so far); "
-                "raise LimitNOFILE / ulimit -n or lower max_connections", detail, self.fd_limit, self.fd_exhausted
+                "raise LimitNOFILE / ulimit -n or lower max_connections",
+                detail,
+                self.fd_limit,
+                self.fd_exhausted,
             )
 
     @property

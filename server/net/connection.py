@@ -40,9 +40,27 @@ class StreamConnection(asyncio.Protocol):
     """Subclasses implement :meth:`opened` (after admission) and :meth:`before_stream_error`."""
 
     __slots__ = (
-        "server", "transport", "closing", "peer", "ip", "trusted", "pre_auth", "last_read", "_out",
-        "_flush_scheduled", "_upgrading", "_holds", "_bucket", "_rate_timer", "_feeders", "_feeding",
-        "_writing_paused", "_stall_timer", "_abort_timer", "_out_size", "_stall_mark",
+        "server",
+        "transport",
+        "closing",
+        "peer",
+        "ip",
+        "trusted",
+        "pre_auth",
+        "last_read",
+        "_out",
+        "_flush_scheduled",
+        "_upgrading",
+        "_holds",
+        "_bucket",
+        "_rate_timer",
+        "_feeders",
+        "_feeding",
+        "_writing_paused",
+        "_stall_timer",
+        "_abort_timer",
+        "_out_size",
+        "_stall_mark",
     )
 
     def __init__(self, server: Server) -> None:
@@ -84,9 +102,7 @@ class StreamConnection(asyncio.Protocol):
         self.adopt_transport(self.transport)
         admission = self.server.admission
         self.trusted = admission.is_trusted(self.ip)
-        refusal = admission.check_fds(transport) or admission.admit(
-            self.ip, len(self.server.connections), self.trusted
-        )
+        refusal = admission.check_fds(transport) or admission.admit(self.ip, len(self.server.connections), self.trusted)
         if refusal is not None:
             reason, condition, text = refusal
             self.server.stats.connections_refused.labels(reason).value += 1
