@@ -137,7 +137,11 @@ async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
             await runner.cleanup()
             raise
         app[READY_KEY]["ready"] = True
-        log.info("listening http %s:%d", config.address, config.port)
+        log.info(
+            "listening http %s:%d (REST API, /metrics, /jolokia; [http] enabled = false turns it off)",
+            config.address,
+            config.port,
+        )
 
     async def stop() -> None:
         watcher.cancel()
