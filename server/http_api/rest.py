@@ -46,6 +46,15 @@ HEALTH = obj(
     version=STRING,
     uptime_seconds={"type": "number"},
     db_up={"type": "boolean"},
+    limits=obj(
+        ("connections", "max_connections", "open_files", "open_files_limit", "fd_exhausted", "fd_refusals"),
+        connections={"type": "integer"},
+        max_connections={"type": "integer"},
+        open_files={"type": ["integer", "null"]},
+        open_files_limit={"type": "integer"},
+        fd_exhausted={"type": "boolean"},
+        fd_refusals={"type": "integer"},
+    ),
 )
 READY = obj(("ready",), ready={"type": "boolean"})
 STATS = obj(
