@@ -26,7 +26,8 @@ log = logging.getLogger("tigase_py.app")
 
 VHOST_POLL_SECONDS = 10.0
 IDLE_SWEEP_SECONDS = 5.0
-SHUTDOWN_GRACE_SECONDS = 2.0  # streams and session-end hooks get this long before they are cut
+SHUTDOWN_GRACE_SECONDS = 2.0  # session-end hooks (stanzas on their way to storage) get this long
+STREAMS_GRACE_SECONDS = 0.5  # a stream still open this long after </stream:stream> has a peer not reading
 
 
 def raise_open_files_limit(max_connections: int) -> tuple[int, int]:
@@ -239,7 +240,8 @@ async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
     for connection in list(server.connections):
         connection.close_with_error("system-shutdown", "the server is shutting down")
     deadline = loop.time() + SHUTDOWN_GRACE_SECONDS
-    while (server.tasks or server.connections) and loop.time() < deadline:
+    streams_deadline = loop.time() + STREAMS_GRACE_SECONDS
+    while (server.tasks and loop.time() < deadline) or (server.connections and loop.time() < streams_deadline):
         pending = list(server.tasks)
         if pending:
             await asyncio.wait(pending, timeout=min(0.05, max(0.0, deadline - loop.time())))
@@ -254,7 +256,12 @@ async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
     if leftover:
         await asyncio.wait(leftover, timeout=0.5)
     if stragglers or leftover:
-        log.warning("shutdown_cut streams=%d tasks=%d", len(stragglers), len(leftover))
+        log.warning(
+            "shutdown_cut streams=%d tasks=%d peers=%s",
+            len(stragglers),
+            len(leftover),
+            ",".join(f"{c.peer}:{c.transport.is_closing()}" for c in stragglers[:5]),
+        )
 
 
 def run(config: ServerConfig) -> int:

@@ -80,6 +80,8 @@ async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(tmp_pa
             peak_rss = max(peak_rss, server.rss_kib())
             sender.close()
             receiver.close()
+        p99 = watcher.p99_ms()
+        print(f"\n{how}: peak RSS {peak_rss} KiB, bystander p99 {p99:.1f} ms over {len(watcher.round_trips)}")
         assert metrics[POLICY_VIOLATIONS] == 1, f"closed by {how}: one policy-violation, got {metrics}"
         assert b"after" in answered
         assert "slow_reader_closed" in server.log_text() or "output_limit_closed" in server.log_text()
@@ -132,7 +134,8 @@ async def test_a_fast_sender_to_a_slow_reader_is_paused_and_nothing_is_dropped(t
             rss = server.rss_kib()
             sender.close()
             receiver.close()
-        print(f"{count} messages in {elapsed:.1f} s; pauses {metrics[BACKPRESSURE_PAUSES]}; rss {rss} KiB")
+        pauses = metrics[BACKPRESSURE_PAUSES]
+        print(f"\np99 {watcher.p99_ms():.1f} ms; {count} in {elapsed:.1f} s; pauses {pauses}; rss {rss} KiB")
         assert seen == list(range(count)), "every message arrives, in order"
         assert b"other" in other_traffic
         assert metrics[BACKPRESSURE_PAUSES] >= 1, "the sender was paused while the reader caught up"
