@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -232,3 +233,20 @@ def test_a_soft_mark_above_the_hard_mark_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="output_buffer_soft"):
         load_config(path)
+
+
+def test_accept_failing_for_lack_of_descriptors_is_counted_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    from tigase_py.server.app import accept_error_handler
+
+    server = fake_server()
+    handler = accept_error_handler(server)
+    loop = asyncio.new_event_loop()
+    try:
+        for _ in range(3):
+            exc = OSError(errno.EMFILE, "Too many open files")
+            handler(loop, {"message": "socket.accept() out of system resource", "exception": exc})
+    finally:
+        loop.close()
+    assert server.admission.fd_exhausted == 3 and server.admission.is_fd_exhausted
+    assert len(caplog.records) == 1, "three failures, one log line per interval"
+    assert "too many open files" in caplog.records[0].getMessage() and "Traceback" not in caplog.text
