@@ -5,8 +5,9 @@ Backpressure: each transport's write buffer has a soft mark (``[limits] output_b
 low mark (a quarter of it). While a connection's output is above the soft mark, every connection
 that writes to it (the sender whose stanza is being routed, found through :data:`FEEDER`) stops
 reading until the output drains below the low mark, so nothing is dropped. A connection whose
-output stays above the soft mark for ``slow_reader_timeout``, or passes ``output_buffer_hard``, is
-closed with one ``policy-violation`` stream error.
+output stays above the soft mark for ``slow_reader_timeout`` while draining less than a quarter of
+the mark, or passes ``output_buffer_hard``, is closed with one ``policy-violation`` stream error
+(defect 1 of issue 12: closing used to flush, and flushing past the limit closed again, for ever).
 """
 
 from __future__ import annotations
