@@ -250,3 +250,13 @@ def test_accept_failing_for_lack_of_descriptors_is_counted_and_logged_once(caplo
     assert server.admission.fd_exhausted == 3 and server.admission.is_fd_exhausted
     assert len(caplog.records) == 1, "three failures, one log line per interval"
     assert "too many open files" in caplog.records[0].getMessage() and "Traceback" not in caplog.text
+
+
+def test_status_names_the_open_files_limit_from_the_health_limits_block() -> None:
+    from tigase_py.monitoring import http, status
+
+    health = {"db_up": True, "limits": {"fd_exhausted": True, "open_files": 150, "open_files_limit": 160}}
+    result = http.from_documents("http://127.0.0.1:5280", 1.0, health, None)
+    assert (result.fd_exhausted, result.open_files, result.open_files_limit) == (True, 150, 160)
+    verdict = status.fold([result])
+    assert verdict.exit_code == 1 and "too many open files" in verdict.problems[0]
