@@ -237,17 +237,21 @@ async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
     loop = asyncio.get_running_loop()
     for listening in listeners:
         listening.close()
-    for connection in list(server.connections):
-        connection.close_with_error("system-shutdown", "the server is shutting down")
     deadline = loop.time() + SHUTDOWN_GRACE_SECONDS
     streams_deadline = loop.time() + STREAMS_GRACE_SECONDS
-    while (server.tasks and loop.time() < deadline) or (server.connections and loop.time() < streams_deadline):
+    while True:
+        # Sockets accepted just before the listeners closed get connection_made late: close those too.
+        for connection in list(server.connections):
+            connection.close_with_error("system-shutdown", "the server is shutting down")
+        if not ((server.tasks and loop.time() < deadline) or (server.connections and loop.time() < streams_deadline)):
+            break
         pending = list(server.tasks)
         if pending:
             await asyncio.wait(pending, timeout=min(0.05, max(0.0, deadline - loop.time())))
         else:
             await asyncio.sleep(0.02)
     stragglers = [c for c in server.connections if c.transport is not None]
+    peers = ",".join(c.peer for c in stragglers[:5])
     for connection in stragglers:
         connection.transport.abort()
     leftover = list(server.tasks)
@@ -260,7 +264,7 @@ async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
             "shutdown_cut streams=%d tasks=%d peers=%s",
             len(stragglers),
             len(leftover),
-            ",".join(f"{c.peer}:{c.transport.is_closing()}" for c in stragglers[:5]),
+            peers,
         )
 
 
