@@ -235,7 +235,10 @@ class StreamConnection(asyncio.Protocol):
 
     # -- writing ---------------------------------------------------------------
     def write(self, data: bytes) -> None:
-        """Queue bytes for the socket; everything written in one loop iteration goes out in one write."""
+        """Queue bytes for the socket; everything written in one loop iteration goes out in one write.
+        Once the stream is closing nothing more is queued (and nobody is paused for it)."""
+        if self.closing:
+            return
         self._out.append(data)
         self._out_size += len(data)
         if not self._flush_scheduled:

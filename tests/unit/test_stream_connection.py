@@ -138,21 +138,25 @@ async def test_a_recipient_that_stops_draining_is_closed_after_the_slow_reader_t
         recipient.write(b"<message/>")
     finally:
         FEEDER.reset(token)
-    await asyncio.sleep(0.2)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not recipient.closing and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
     assert recipient.closing and recipient_transport.closed
     assert errors(server, "policy-violation") == 1
     assert sender_transport.reading, "the sender reads again once the recipient is gone"
 
 
 async def test_a_slow_but_draining_recipient_is_kept() -> None:
-    server = fake_server(output_buffer_soft=1024, output_buffer_hard=1 << 20, slow_reader_timeout=0.05)
+    server = fake_server(output_buffer_soft=1024, output_buffer_hard=1 << 20, slow_reader_timeout=60)
     recipient, transport = connect(server)
     transport.buffered = 5000
     recipient.pause_writing()
-    for _ in range(4):
-        await asyncio.sleep(0.04)
+    for _ in range(3):
         transport.buffered -= 300  # more than a quarter of the soft mark per timeout
+        recipient._stalled()  # what the slow_reader_timeout timer calls
     assert not recipient.closing
+    recipient._stalled()  # no progress since the last look: a reader that stopped
+    assert recipient.closing and errors(server, "policy-violation") == 1
 
 
 async def test_the_byte_rate_pauses_reading_until_tokens_refill() -> None:
@@ -162,8 +166,10 @@ async def test_the_byte_rate_pauses_reading_until_tokens_refill() -> None:
     assert transport.reading
     connection.count_read(600)  # 500 over: 50 ms at 10,000 B/s
     assert not transport.reading
-    await asyncio.sleep(0.15)
-    assert transport.reading
+    paused_at = asyncio.get_running_loop().time()
+    while not transport.reading and asyncio.get_running_loop().time() < paused_at + 5:
+        await asyncio.sleep(0.01)
+    assert transport.reading and asyncio.get_running_loop().time() - paused_at >= 0.04
     assert server.stats.reads_paused.labels("byte_rate").value == 1
 
 
@@ -260,3 +266,20 @@ def test_status_names_the_open_files_limit_from_the_health_limits_block() -> Non
     assert (result.fd_exhausted, result.open_files, result.open_files_limit) == (True, 150, 160)
     verdict = status.fold([result])
     assert verdict.exit_code == 1 and "too many open files" in verdict.problems[0]
+
+
+async def test_writes_to_a_closed_recipient_never_pause_the_feeder() -> None:
+    server = fake_server(output_buffer_soft=1024, output_buffer_hard=4096)
+    sender, sender_transport = connect(server, "198.51.100.1")
+    recipient, recipient_transport = connect(server, "198.51.100.2")
+    recipient.pause_writing()
+    recipient_transport.buffered = 5000
+    recipient.write(b"x")
+    recipient.flush()  # past the hard mark: closed
+    recipient.connection_lost(None)
+    token = FEEDER.set(sender)
+    try:
+        recipient.write(b"<message/>")  # routed before the session is unregistered
+    finally:
+        FEEDER.reset(token)
+    assert sender_transport.reading and not sender.is_reading_paused
