@@ -73,7 +73,8 @@ async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(tmp_pa
             # The sender is not stuck once the receiver is gone: it still gets its ping answered.
             sender.received = b""
             with contextlib.suppress(OSError, ConnectionError):
-                await sender.send("<iq type='get' id='after'><ping xmlns='urn:xmpp:ping'/></iq>")
+                ping = "<iq type='get' id='after'><ping xmlns='urn:xmpp:ping'/></iq>"
+                await asyncio.wait_for(sender.send(ping), 20)
             answered = await sender.read_until(b'id="after"', timeout=10)
             await asyncio.sleep(0.5)  # a second error would have been counted by now
             metrics = await server.metrics()
