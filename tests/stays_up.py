@@ -195,10 +195,11 @@ class Bystander:
     round_trips: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
+    _stopping: bool = False
 
     async def _run(self) -> None:
         counter = 0
-        while True:
+        while not self._stopping:
             counter += 1
             ping_id = f"by{counter}"
             started = time.perf_counter()
@@ -216,10 +217,12 @@ class Bystander:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        # A flag as well as cancel(): on Python 3.11 wait_for() can swallow a cancellation that
+        # arrives as the read completes, and the loop would ping on for ever.
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task], timeout=TIMEOUT)
         self.raw.close()
 
     async def warm_up(self, pings: int = 3, timeout: float = TIMEOUT) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +33,31 @@ def shrink_receive_buffer(raw: RawClient, size: int = 4096) -> None:
 async def flood(sender: RawClient, to: str, count: int, kind: str, body: str = BODY) -> None:
     for index in range(count):
         await sender.send(f"<message to='{to}' type='{kind}' id='m{index}'><body>{index}:{body}</body></message>")
+
+
+def flood_from_thread(sender: RawClient, to: str, count: int, stop: threading.Event) -> threading.Thread:
+    """The same flood with blocking writes on a duplicate of the sender's socket, in a thread, so the
+    attacker's work does not delay the bystander's event loop in this process."""
+    sock = socket.socket(fileno=os.dup(sender.writer.get_extra_info("socket").fileno()))
+    sock.setblocking(True)
+    sock.settimeout(0.5)
+
+    def run() -> None:
+        with sock:
+            index = 0
+            while index < count and not stop.is_set():
+                stanza = f"<message to='{to}' type='headline' id='m{index}'><body>{index}:{BODY}</body></message>"
+                try:
+                    sock.sendall(stanza.encode())
+                except TimeoutError:
+                    continue  # the server stopped reading us: try again unless told to stop
+                except OSError:
+                    return
+                index += 1
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
 
 
 async def wait_metric(server: object, key: str, minimum: float, timeout: float) -> dict[str, float]:
@@ -59,7 +86,8 @@ async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(tmp_pa
             receiver = await logged_in_raw(server.plain_port, "alice", "secret", resource="sink")
             shrink_receive_buffer(receiver)  # and it never reads again
             sender = await logged_in_raw(server.plain_port, "alice", "secret", resource="flood")
-            flooding = asyncio.get_running_loop().create_task(flood(sender, "alice@localhost/sink", 400, "headline"))
+            stop = threading.Event()
+            flooding = flood_from_thread(sender, "alice@localhost/sink", 400, stop)
             peak_rss = 0
             deadline = time.monotonic() + 20
             metrics = await server.metrics()
@@ -67,8 +95,8 @@ async def test_issue12_defect1_a_client_that_stops_reading_is_closed_once(tmp_pa
                 peak_rss = max(peak_rss, server.rss_kib())
                 await asyncio.sleep(0.2)
                 metrics = await server.metrics()
-            flooding.cancel()
-            await asyncio.wait([flooding], timeout=5)  # bounded: the flood may sit in a blocked write
+            stop.set()
+            await asyncio.to_thread(flooding.join, 5)
             # The sender is not stuck once the receiver is gone: it still gets its ping answered.
             sender.received = b""
             with contextlib.suppress(OSError, ConnectionError):
