@@ -130,13 +130,22 @@ def from_documents(
     result.uptime_seconds = model.number(source.get("uptime_seconds", health.get("uptime_seconds")))
     if "db_up" in health and isinstance(health["db_up"], bool):
         result.storage_up = health["db_up"]
+    limits = health.get("limits")
+    if isinstance(limits, dict) and isinstance(limits.get("fd_exhausted"), bool):
+        result.fd_exhausted = limits["fd_exhausted"]
     if stats is not None:
         vhosts = stats.get("vhosts")
         result.vhosts = [str(v) for v in vhosts] if isinstance(vhosts, list) else []
         if isinstance(stats.get("sessions"), int):
             result.sessions = stats["sessions"]
         result.metrics = _metrics(stats.get("metrics"))
-    return model.summarize(result)
+    result = model.summarize(result)
+    if isinstance(limits, dict):
+        if result.open_files is None and isinstance(limits.get("open_files"), int):
+            result.open_files = limits["open_files"]
+        if result.open_files_limit is None and isinstance(limits.get("open_files_limit"), int):
+            result.open_files_limit = limits["open_files_limit"]
+    return result
 
 
 async def probe(target: HttpTarget, timeout: float = 5.0) -> model.ProbeResult:

@@ -68,6 +68,7 @@ class ProbeResult:
     heap_used_bytes: float | None = None
     heap_max_bytes: float | None = None
     threads: int | None = None
+    fd_exhausted: bool | None = None  # the server refused connections at its open-files limit lately
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

@@ -52,7 +52,12 @@ def problems_of(result: model.ProbeResult) -> list[str]:
     found: list[str] = []
     if result.storage_up is False:
         found.append(f"{result.probe}: storage is down")
-    if result.open_files is not None and result.open_files_limit:
+    if result.fd_exhausted:
+        limit = f" ({result.open_files_limit})" if result.open_files_limit else ""
+        found.append(
+            f"{result.probe}: too many open files: the server refuses connections at its open-files limit{limit}"
+        )
+    elif result.open_files is not None and result.open_files_limit:
         if result.open_files > FD_RATIO * result.open_files_limit:
             found.append(
                 f"{result.probe}: {result.open_files} open files, above {FD_RATIO:.0%} of the limit "

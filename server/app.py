@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import pyexpat
 import resource
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tigase_py.server import __version__
 from tigase_py.server.config.listeners import listening_on
 
 if TYPE_CHECKING:
-    from tigase_py.server.config.schema import ServerConfig
+    from tigase_py.server.config.schema import LimitsConfig, ServerConfig
     from tigase_py.server.core.server import Server
     from tigase_py.server.observe.snmp_agent import SnmpAgent
 
@@ -25,7 +27,8 @@ log = logging.getLogger("tigase_py.app")
 
 VHOST_POLL_SECONDS = 10.0
 IDLE_SWEEP_SECONDS = 5.0
-SHUTDOWN_GRACE_SECONDS = 10.0
+SHUTDOWN_GRACE_SECONDS = 2.0  # session-end hooks (stanzas on their way to storage) get this long
+STREAMS_GRACE_SECONDS = 0.5  # a stream still open this long after </stream:stream> has a peer not reading
 
 
 def raise_open_files_limit(max_connections: int) -> tuple[int, int]:
@@ -79,7 +82,7 @@ async def serve(
     from tigase_py.server.net.tls import build_server_context
     from tigase_py.server.storage.engine import StorageError, Timeouts, open_storage
 
-    raise_open_files_limit(config.limits.max_connections)
+    fd_limit, _ = raise_open_files_limit(config.limits.max_connections)
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
     try:
         timeouts = Timeouts(operation=config.storage.timeout, connect=config.storage.connect_timeout)
@@ -101,6 +104,8 @@ async def serve(
         await storage.close()
         return 1
     server = Server(config, storage)
+    server.admission.fd_limit = fd_limit
+    asyncio.get_running_loop().set_exception_handler(accept_error_handler(server))
     listeners: list[asyncio.Server] = []
     snmp_agent: SnmpAgent | None = None
     pidfile = config.server.pidfile
@@ -119,6 +124,11 @@ async def serve(
                 log.error("cannot listen on %s:%d: %s", listener.address, listener.port, exc.strerror or exc)
                 return 1
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
+        log.info(
+            "limits: max_connections=%d open-files=%d output soft/hard=%d/%d idle=%gs trusted=%s",
+            config.limits.max_connections, fd_limit, config.limits.output_buffer_soft,
+            config.limits.output_buffer_hard, config.limits.idle_timeout, ",".join(config.limits.trusted_networks),
+        )  # fmt: skip
         if config.snmp.enabled:
             from tigase_py.server.observe.snmp_agent import start_agent
 
@@ -147,8 +157,10 @@ async def serve(
         sweeper.cancel()
         watcher.cancel()
         log.info("shutting down")
-        await stop_http()
+        began = time.monotonic()
         await shutdown(server, listeners)
+        await stop_http()
+        log.info("stopped in %.2f s", time.monotonic() - began)
         return 0
     finally:
         for listening in listeners:
@@ -192,15 +204,44 @@ async def poll_vhosts(server: Server) -> None:
             log.warning("vhost_poll_failed reason=%s", exc)
 
 
+def sweep_interval(limits: LimitsConfig) -> float:
+    """How often idle sessions are looked at: often enough for the configured idle timeouts."""
+    return max(0.1, min(IDLE_SWEEP_SECONDS, limits.idle_timeout / 4, limits.idle_ping_timeout / 4))
+
+
 async def sweep_idle(server: Server) -> None:
-    """Free per-connection parser state of sessions idle for a whole sweep interval (~10 KiB each)."""
+    """Ping sessions idle for ``idle_timeout`` and close those that do not answer; every
+    IDLE_SWEEP_SECONDS free the parser state of sessions idle for a whole interval (~10 KiB each)."""
     release = memory_releaser()
+    tick = sweep_interval(server.config.limits)
+    next_free = time.monotonic() + IDLE_SWEEP_SECONDS
     while True:
-        await asyncio.sleep(IDLE_SWEEP_SECONDS)
-        freed = sum(1 for connection in list(server.connections) if connection.sweep_idle())
+        await asyncio.sleep(tick)
+        now = time.monotonic()
+        connections = list(server.connections)
+        for connection in connections:
+            connection.check_idle(now)
+        if now < next_free:
+            continue
+        next_free = now + IDLE_SWEEP_SECONDS
+        freed = sum(1 for connection in connections if connection.sweep_idle())
         server.stats.parsers_freed.plain.value += freed
         if freed and release is not None:
             release(0)
+
+
+def accept_error_handler(server: Server) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """The loop's exception handler: an accept() that failed for lack of descriptors (EMFILE/ENFILE)
+    is counted and logged once per interval instead of a traceback per attempt."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            server.admission.out_of_fds(f"accept() failed: {exc.strerror}")
+            return
+        loop.default_exception_handler(context)
+
+    return handle
 
 
 def memory_releaser() -> Callable[[int], int] | None:
@@ -214,18 +255,40 @@ def memory_releaser() -> Callable[[int], int] | None:
 
 
 async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
-    """Stop accepting, close every stream cleanly, let queued stanzas reach storage, then return."""
+    """Stop accepting, close every stream with ``system-shutdown``, let queued stanzas reach storage
+    for up to SHUTDOWN_GRACE_SECONDS (idle sessions take milliseconds), then cut what is left."""
+    loop = asyncio.get_running_loop()
     for listening in listeners:
         listening.close()
-    for connection in list(server.connections):
-        connection.close_with_error("system-shutdown", "the server is shutting down")
-    deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
-    while (server.tasks or server.connections) and asyncio.get_running_loop().time() < deadline:
+    deadline = loop.time() + SHUTDOWN_GRACE_SECONDS
+    streams_deadline = loop.time() + STREAMS_GRACE_SECONDS
+    while True:
+        # Sockets accepted just before the listeners closed get connection_made late: close those too.
+        for connection in list(server.connections):
+            connection.close_with_error("system-shutdown", "the server is shutting down")
+        if not ((server.tasks and loop.time() < deadline) or (server.connections and loop.time() < streams_deadline)):
+            break
         pending = list(server.tasks)
         if pending:
-            await asyncio.wait(pending, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+            await asyncio.wait(pending, timeout=min(0.05, max(0.0, deadline - loop.time())))
         else:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
+    stragglers = [c for c in server.connections if c.transport is not None]
+    peers = ",".join(c.peer for c in stragglers[:5])
+    for connection in stragglers:
+        connection.transport.abort()
+    leftover = list(server.tasks)
+    for task in leftover:
+        task.cancel()
+    if leftover:
+        await asyncio.wait(leftover, timeout=0.5)
+    if stragglers or leftover:
+        log.warning(
+            "shutdown_cut streams=%d tasks=%d peers=%s",
+            len(stragglers),
+            len(leftover),
+            peers,
+        )
 
 
 def run(config: ServerConfig) -> int:

@@ -14,14 +14,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+import tomllib
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import run_cli
 from tests.xmpp_harness import TIMEOUT, RawClient, write_config
 
 PING_INTERVAL = 0.1
+API_KEY = "test-api-key-0123456789"  # the key tests.xmpp_harness.write_config puts in [http] api_keys
 
 
 @dataclass
@@ -53,6 +56,25 @@ class ServerProcess:
     def tracebacks(self) -> int:
         return self.log_text().count("Traceback (most recent call last)")
 
+    @property
+    def http_port(self) -> int:
+        return int(tomllib.loads(self.config_path.read_text())["http"]["port"])
+
+    async def http_get(self, path: str) -> dict[str, Any]:
+        """GET a JSON document from the server's HTTP API with the test API key."""
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
+            url = f"http://127.0.0.1:{self.http_port}{path}"
+            async with session.get(url, headers={"X-API-Key": API_KEY}) as response:
+                document: dict[str, Any] = await response.json(content_type=None)
+                return document
+
+    async def metrics(self) -> dict[str, float]:
+        """The metrics snapshot (``c2s/Stream errors sent[condition=policy-violation]`` → value)."""
+        document = await self.http_get("/api/v1/stats")
+        return {key: float(value or 0) for key, value in document["metrics"].items()}
+
 
 def add_users(config_path: Path, users: Iterable[tuple[str, str]]) -> None:
     """Create accounts through the CLI before the server starts (the SQLite file is then ours alone)."""
@@ -60,6 +82,29 @@ def add_users(config_path: Path, users: Iterable[tuple[str, str]]) -> None:
         result = run_cli("--config", config_path, "user", "add", jid, "--password", password)
         if result.returncode != 0:
             raise RuntimeError(f"user add {jid} failed: {result.stderr.strip()}")
+
+
+def _limit_files(nofile: int) -> Callable[[], None]:
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    return limit
+
+
+async def add_users_directly(database: Path, users: Iterable[tuple[str, str]]) -> None:
+    """Create accounts in the default SQLite file through the storage API (seconds faster than one
+    CLI process per account); the server, started afterwards, has the file to itself."""
+    from tigase_py.server.storage.engine import open_storage
+
+    storage = await open_storage(f"sqlite+aiosqlite:///{database}", create=True)
+    try:
+        for jid, password in users:
+            local, _, domain = jid.partition("@")
+            await storage.users.create(local, domain, password)
+    finally:
+        await storage.close()
 
 
 async def wait_for_listener(port: int, process: asyncio.subprocess.Process, timeout: float = TIMEOUT) -> None:
@@ -85,10 +130,16 @@ async def server_process(
     extra: str = "",
     users: Iterable[tuple[str, str]] = (("alice@localhost", "secret"), ("bob@localhost", "secret")),
     storage_url: str | None = None,
+    nofile: int | None = None,
 ) -> AsyncIterator[ServerProcess]:
-    """Run a server in a child process for the duration of the block; SIGKILL it if SIGTERM is not enough."""
+    """Run a server in a child process for the duration of the block; SIGKILL it if SIGTERM is not enough.
+
+    ``nofile`` caps the child's open-files limit (soft and hard), for descriptor-exhaustion tests."""
     config_path, starttls, direct, plain = write_config(directory, ("localhost",), extra, storage_url)
-    add_users(config_path, users)
+    if storage_url is None:
+        await add_users_directly(directory / "tigase.db", users)
+    else:
+        add_users(config_path, users)
     log_path = directory / "server.log"
     with log_path.open("ab") as log:
         process = await asyncio.create_subprocess_exec(
@@ -102,6 +153,7 @@ async def server_process(
             stderr=log,
             cwd=directory,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=_limit_files(nofile) if nofile is not None else None,
         )
     handle = ServerProcess(process, directory, config_path, starttls, direct, plain, log_path)
     try:
@@ -129,9 +181,7 @@ async def logged_in_raw(port: int, user: str = "alice", password: str = "secret"
     raw.received = b""
     await raw.open_stream()
     bind_child = f"<resource>{resource}</resource>" if resource else ""
-    await raw.send(
-        f"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{bind_child}</bind></iq>"
-    )
+    await raw.send(f"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{bind_child}</bind></iq>")
     await raw.read_until(b"</iq>")
     raw.received = b""
     return raw
@@ -145,10 +195,11 @@ class Bystander:
     round_trips: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
+    _stopping: bool = False
 
     async def _run(self) -> None:
         counter = 0
-        while True:
+        while not self._stopping:
             counter += 1
             ping_id = f"by{counter}"
             started = time.perf_counter()
@@ -166,11 +217,21 @@ class Bystander:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        # A flag as well as cancel(): on Python 3.11 wait_for() can swallow a cancellation that
+        # arrives as the read completes, and the loop would ping on for ever.
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task], timeout=TIMEOUT)
         self.raw.close()
+
+    async def warm_up(self, pings: int = 3, timeout: float = TIMEOUT) -> None:
+        """Wait for ``pings`` round trips, then forget them: the figures cover what follows only
+        (the first ping after login pays for lazily built server state)."""
+        deadline = time.monotonic() + timeout
+        while len(self.round_trips) < pings and not self.failures and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.round_trips.clear()
 
     def percentile(self, fraction: float) -> float:
         """The round trip (seconds) below which ``fraction`` of the pings fall; inf with no pings."""

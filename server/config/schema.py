@@ -93,9 +93,22 @@ class LimitsConfig:
     max_sessions_per_user: int = 10
     pre_auth_timeout: float = 60.0
     idle_timeout: float = 840.0
-    # Networks exempt from the login, REST-auth and registration throttles (CIDR strings). Empty by
-    # default: a loopback or LAN client is throttled like any other unless listed here.
-    trusted_networks: tuple[str, ...] = ()
+    # Transport limits: output backpressure, idle pings, admission per address, byte rates.
+    idle_ping_timeout: float = 60.0
+    output_buffer_soft: int = 1024 * 1024
+    output_buffer_hard: int = 8 * 1024 * 1024
+    slow_reader_timeout: float = 30.0
+    # Networks exempt from the per-address limits, byte rates and the login, REST-auth and registration
+    # throttles (CIDR strings). Loopback by default: local tools, benches and load tests; list [] to treat
+    # loopback like any other address.
+    trusted_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    ip_connection_rate: float = 5.0  # new connections per second from one address
+    ip_connection_burst: int = 20
+    max_pre_auth_per_ip: int = 10
+    pre_auth_byte_rate: int = 8 * 1024  # bytes per second
+    pre_auth_byte_burst: int = 64 * 1024
+    byte_rate: int = 128 * 1024
+    byte_burst: int = 1024 * 1024
     login_failures_per_account_ip: int = 5  # then that account is locked for that IP
     login_failures_per_ip: int = 20  # then the IP is locked for every account
     login_failures_per_account: int = 50  # then the account is locked, except from IPs it logged in from

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from tigase_py.server.config import schema, types
 from tigase_py.server.config.errors import ConfigError
@@ -185,10 +186,27 @@ def read_limits(table: Table) -> schema.LimitsConfig:
         ),
         registrations_per_ip=table.get("registrations_per_ip", _between(0), default.registrations_per_ip),
     )
+    limits = dataclasses.replace(limits, **read_transport_limits(table, default))
     table.finish()
     if limits.max_stanza_size < 10000:
         table.fail(table.path_of("max_stanza_size"), "must be at least 10000 bytes (RFC 6120 §13.12)")
+    if limits.output_buffer_soft > limits.output_buffer_hard:
+        table.fail(table.path_of("output_buffer_soft"), "must not be above output_buffer_hard")
     return limits
+
+
+def read_transport_limits(table: Table, default: schema.LimitsConfig) -> dict[str, Any]:
+    """The ``[limits]`` keys of the transport: backpressure marks, idle pings, admission, byte rates."""
+    sizes = ("output_buffer_soft", "output_buffer_hard", "pre_auth_byte_burst", "byte_burst")
+    values: dict[str, Any] = {name: table.get(name, types.parse_size, getattr(default, name)) for name in sizes}
+    for name in ("pre_auth_byte_rate", "byte_rate"):
+        values[name] = table.get(name, types.parse_byte_rate, getattr(default, name))
+    for name in ("idle_ping_timeout", "slow_reader_timeout"):
+        values[name] = table.get(name, types.parse_duration, getattr(default, name))
+    values["ip_connection_rate"] = table.get("ip_connection_rate", types.parse_rate, default.ip_connection_rate)
+    values["ip_connection_burst"] = table.get("ip_connection_burst", _between(1), default.ip_connection_burst)
+    values["max_pre_auth_per_ip"] = table.get("max_pre_auth_per_ip", _between(1), default.max_pre_auth_per_ip)
+    return values
 
 
 def _mechanism(value: object) -> str:

@@ -115,6 +115,34 @@ def parse_duration(value: object) -> float:
     return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*$")
+_PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from ``"10/s"``, ``"300/m"``, ``"1000/h"`` or a number (per second)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    match = _RATE.match(value) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) <= 0:
+        raise ValueError(f'expected a rate like "10/s" or "300/m", got {show(value)}')
+    return float(match.group(1)) / _PER[match.group(2)]
+
+
+def parse_byte_rate(value: object) -> int:
+    """Bytes per second from ``"64KiB/s"`` (or a size, read as per second); at least 1."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.endswith("/s"):
+        text = text[:-2]
+    try:
+        rate = parse_size(text)
+    except ValueError:
+        raise ValueError(f'expected a byte rate like "64KiB/s", got {show(value)}') from None
+    if rate < 1:
+        raise ValueError(f'expected a byte rate like "64KiB/s", got {show(value)}')
+    return rate
+
+
 def parse_port(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise ValueError(f"expected a port 1-65535, got {show(value)}")

@@ -16,6 +16,7 @@ from tigase_py.server.core.metrics import MetricsRegistry
 from tigase_py.server.core.registry import ModuleRegistry
 from tigase_py.server.core.router import Router
 from tigase_py.server.core.session import SessionManager
+from tigase_py.server.net.admission import Admission
 
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import ServerConfig
@@ -29,6 +30,7 @@ class Server:
         self.config = config
         self.storage = storage
         self.started_at = time.time()
+        self.admission = Admission(config.limits)
         self.metrics = MetricsRegistry()
         self.stats = stats.CoreMetrics(self.metrics)
         self.commands = CommandRegistry()

@@ -50,6 +50,15 @@ class CoreMetrics:
         self.stanzas_out = m.counter("c2s.stanzas_out", "c2s/Stanzas sent", "stanzas to clients", ("kind",))
         self.bytes_in = m.counter("c2s.bytes_in", "c2s/Bytes received", "bytes read from clients")
         self.bytes_out = m.counter("c2s.bytes_out", "c2s/Bytes sent", "bytes written to clients")
+        self.connections_refused = m.counter(
+            "c2s.connections_refused", "c2s/Refused connections",
+            "connections refused at accept (max_connections, ip_rate, ip_pre_auth, fd_limit)", ("reason",),
+        )  # fmt: skip
+        self.reads_paused = m.counter(
+            "c2s.reads_paused", "c2s/Reads paused",
+            "times a connection stopped reading (backpressure, byte_rate, backlog)", ("reason",),
+        )  # fmt: skip
+        self.idle_pings = m.counter("c2s.idle_pings", "c2s/Idle pings", "XEP-0199 pings sent to idle sessions")
         self.parsers_freed = m.counter(
             "c2s.parsers_freed", "c2s/Idle parsers freed", "parsers of idle sessions freed by the sweep"
         )
@@ -83,6 +92,10 @@ class CoreMetrics:
         self.in_by_kind = {kind: self.stanzas_in.labels(kind) for kind in STANZA_KINDS}
         self.out_by_kind = {kind: self.stanzas_out.labels(kind) for kind in STANZA_KINDS}
         self.routed_by_kind = {kind: self.routed.labels(kind) for kind in STANZA_KINDS}
+        for reason in ("max_connections", "ip_rate", "ip_pre_auth", "fd_limit"):
+            self.connections_refused.labels(reason)
+        for reason in ("backpressure", "byte_rate", "backlog"):
+            self.reads_paused.labels(reason)
         for mechanism in ("SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN"):
             self.auth_success.labels(mechanism)
             self.auth_failure.labels(mechanism)
@@ -125,6 +138,8 @@ def register_process_metrics(metrics: MetricsRegistry, server: Server) -> None:
          lambda: usage(resource.RUSAGE_SELF).ru_stime),
         ("c2s.auth_failures_total", "c2s/All authentication failures", "failed logins, every mechanism",
          lambda: float(server.auth_failures)),
+        ("c2s.fd_exhausted", "c2s/Out of file descriptors", "connections refused or lost at the open-files limit",
+         lambda: float(server.admission.fd_exhausted)),
     ]
     for metric_id, display, description, read in counters:
         metrics.counter(metric_id, display, description, read=read)

@@ -73,7 +73,8 @@ def check_permissions(config: ServerConfig) -> list[Finding]:
 
     from tigase_py.server.storage.users import SECRET_FILE
 
-    secrets = [config.path, config.server.pidfile.parent / SECRET_FILE, *([config.tls.key] if config.tls.key is not None else [])]
+    key = [config.tls.key] if config.tls.key is not None else []
+    secrets = [config.path, config.server.pidfile.parent / SECRET_FILE, *key]
     data = []
     url = make_url(config.storage.url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):

@@ -4,6 +4,7 @@ messages. Handlers take the request and return JSON; refusals raise ``ApiError``
 from __future__ import annotations
 
 import math
+import os
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -48,6 +49,15 @@ HEALTH = obj(
     version=STRING,
     uptime_seconds={"type": "number"},
     db_up={"type": "boolean"},
+    limits=obj(
+        ("connections", "max_connections", "open_files", "open_files_limit", "fd_exhausted", "fd_refusals"),
+        connections={"type": "integer"},
+        max_connections={"type": "integer"},
+        open_files={"type": ["integer", "null"]},
+        open_files_limit={"type": "integer"},
+        fd_exhausted={"type": "boolean"},
+        fd_refusals={"type": "integer"},
+    ),
 )
 READY = obj(("ready",), ready={"type": "boolean"})
 STATS = obj(
@@ -117,8 +127,27 @@ async def health(request: web.Request) -> web.Response:
         "version": __version__,
         "uptime_seconds": uptime(server),
         "db_up": db_up,
+        "limits": limits_report(server),
     }
     return reply(body, 200 if db_up else 503)
+
+
+def limits_report(server: Server) -> dict[str, object]:
+    """Connections and descriptors against their limits; ``fd_exhausted`` while connections were
+    refused at the open-files limit in the last minute."""
+    admission = server.admission
+    try:
+        open_files: int | None = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        open_files = None
+    return {
+        "connections": len(server.connections),
+        "max_connections": server.config.limits.max_connections,
+        "open_files": open_files,
+        "open_files_limit": admission.fd_limit,
+        "fd_exhausted": admission.is_fd_exhausted,
+        "fd_refusals": admission.fd_exhausted,
+    }
 
 
 async def ready(request: web.Request) -> web.Response:

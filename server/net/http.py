@@ -168,11 +168,15 @@ async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
     try:
         if config.enabled:
             app = build_app(server, scripts)
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
             await runner.setup()
             await web.TCPSite(runner, config.address, config.port, reuse_address=True).start()
             app[READY_KEY]["ready"] = True
-            log.info("listening http %s:%d", config.address, config.port)
+            log.info(
+                "listening http %s:%d (REST API, /metrics, /jolokia; [http] enabled = false turns it off)",
+                config.address,
+                config.port,
+            )
         if server.config.admin_socket.enabled:
             local = build_app(server, scripts, caller=admin_socket.local_caller)
             local[READY_KEY]["ready"] = True

@@ -11,7 +11,7 @@ import asyncio
 import collections
 import logging
 import secrets
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
 from tigase_py.server.core import login_guard
@@ -19,6 +19,7 @@ from tigase_py.server.core.metrics import Value
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
 from tigase_py.server.modules import register
+from tigase_py.server.net.connection import BACKLOG, FEEDER, StreamConnection
 from tigase_py.server.storage.errors import StorageError
 from tigase_py.server.stream import sasl
 from tigase_py.server.xml import ns
@@ -33,52 +34,40 @@ if TYPE_CHECKING:
 log = logging.getLogger("tigase_py.c2s")
 
 PRE_AUTH_LIMITS = ParserLimits(max_stanza_bytes=16 * 1024, max_elements=32)
-MAX_OUTPUT_BUFFER = 8 * 1024 * 1024
 MAX_PENDING_STANZAS = 64
 STANZA_TAGS = frozenset({"message", "presence", "iq"})
 
 
-class C2SConnection(asyncio.Protocol):
+class C2SConnection(StreamConnection):
     """One client connection; also the StreamSink for its parser and the writer for its session."""
 
     __slots__ = (
-        "server", "listener", "tls", "secure", "transport", "parser", "domain", "username", "session", "sasl",
-        "closing", "peer", "_queue", "_worker", "_paused", "_timer", "_header_sent", "_upgrading", "_held",
-        "_out", "_flush_scheduled", "active", "_gauge", "_stats",
+        "listener", "tls", "secure", "parser", "domain", "username", "session", "sasl",
+        "_queue", "_worker", "_timer", "_header_sent", "_held", "active", "_gauge", "_stats", "_idle_ping",
     )
 
     def __init__(self, server: Server, listener: ListenerConfig, tls: TlsSetup | None, direct_tls: bool) -> None:
-        self.server = server
+        super().__init__(server)
         self.listener = listener
         self.tls = tls
         self.secure = direct_tls
-        self.transport: asyncio.Transport | None = None
         self.parser = StreamParser(self, PRE_AUTH_LIMITS)
         self.domain = ""
         self.username: str | None = None
         self.session: Session | None = None
         self.sasl: sasl.SaslExchange | None = None
-        self.closing = False
-        self.peer = ""
         self._queue: collections.deque[Element] | None = None
         self._worker: asyncio.Task[None] | None = None
-        self._paused = False
         self._timer: asyncio.TimerHandle | None = None
         self._header_sent = False
-        self._upgrading = False
         self._held: list[bytes] = []
-        self._out: list[bytes] = []
-        self._flush_scheduled = False
         self.active = True  # data arrived since the last idle sweep
         self._stats = server.stats
         self._gauge: Value | None = None
+        self._idle_ping = 0.0  # when the outstanding idle ping was sent (0: none)
 
     # -- asyncio.Protocol -------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop transports do not subclass it
-        peer = transport.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
-        self.server.connections.add(self)
+    def opened(self) -> None:
         listener = f"{self.listener.address}:{self.listener.port}"
         self._stats.connections_accepted.labels(listener).value += 1
         self._count_connection("tls" if self.secure else "plain")
@@ -100,6 +89,7 @@ class C2SConnection(asyncio.Protocol):
             self._held.append(data)
             return
         self.active = True
+        self.count_read(len(data))
         self._stats.bytes_in.plain.value += len(data)
         try:
             self.parser.feed(data)
@@ -110,11 +100,10 @@ class C2SConnection(asyncio.Protocol):
             self.close_with_error(exc.condition, exc.text, exc.app_condition)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closing = True
+        super().connection_lost(exc)
         self._count_connection(None)
         if self._timer is not None:
             self._timer.cancel()
-        self.server.connections.discard(self)
         if self.session is not None:
             session, self.session = self.session, None
             self.server.track(self._end_session(session))
@@ -189,9 +178,11 @@ class C2SConnection(asyncio.Protocol):
             features.add("session", ns=ns.SESSION).add("optional")
             for feature in self.server.registry.stream_features(self.domain, self):
                 features.append(feature)
+        # XEP-0478: the limits in force on this stream now (pre-auth ones are stricter).
         limits = features.add("limits", ns=ns.STREAM_LIMITS)
-        limits.add("max-bytes", text=str(self.server.config.limits.max_stanza_size))
-        limits.add("idle-seconds", text=str(int(self.server.config.limits.idle_timeout)))
+        limits.add("max-bytes", text=str(self.parser.limits.max_stanza_bytes))
+        if self.username is not None:
+            limits.add("idle-seconds", text=str(int(self.server.config.limits.idle_timeout)))
         self.write(features.to_bytes())
 
     def _enqueue(self, stanza: Element) -> None:
@@ -202,11 +193,11 @@ class C2SConnection(asyncio.Protocol):
         queue.append(stanza)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work(queue))
-        if len(queue) > MAX_PENDING_STANZAS and not self._paused and self.transport is not None:
-            self._paused = True
-            self.transport.pause_reading()
+        if len(queue) > MAX_PENDING_STANZAS:
+            self.hold(BACKLOG)
 
     async def _work(self, queue: collections.deque[Element]) -> None:
+        FEEDER.set(self)  # this task's writes to other connections are this connection's
         while queue:
             stanza = queue.popleft()
             try:
@@ -222,9 +213,8 @@ class C2SConnection(asyncio.Protocol):
                 log.exception("stanza_failed peer=%s", self.peer)
                 if stanza.tag in STANZA_TAGS:
                     self.write(error_reply(stanza, StanzaError("internal-server-error")).to_bytes())
-            if self._paused and len(queue) < MAX_PENDING_STANZAS // 2 and self.transport is not None:
-                self._paused = False
-                self.transport.resume_reading()
+            if len(queue) < MAX_PENDING_STANZAS // 2:
+                self.release(BACKLOG)
         if self._queue is queue:
             self._queue = None
             self._worker = None
@@ -273,11 +263,11 @@ class C2SConnection(asyncio.Protocol):
             return
         if transport is None:
             return
-        self.transport = transport  # type: ignore[assignment]
+        self._upgrading = False
+        self.adopt_transport(transport)  # type: ignore[arg-type]
         self.secure = True
         self._stats.tls_upgrades.plain.value += 1
         self._count_connection("tls")
-        self._upgrading = False
         self.flush()
         held, self._held = self._held, []
         for data in held:
@@ -347,6 +337,7 @@ class C2SConnection(asyncio.Protocol):
         if previous is not None:
             self._stats.sessions_replaced.plain.value += 1
         self.session = session
+        self.left_pre_auth()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -406,58 +397,41 @@ class C2SConnection(asyncio.Protocol):
             return False
         return self.parser.hibernate()
 
+    def check_idle(self, now: float) -> None:
+        """XEP-0199 ping a session silent for ``idle_timeout``; close it if nothing comes back in
+        ``idle_ping_timeout`` (any bytes count as an answer)."""
+        session = self.session
+        if session is None or self.closing:
+            return
+        limits = self.server.config.limits
+        if self._idle_ping:
+            if self.last_read > self._idle_ping:
+                self._idle_ping = 0.0
+            elif now - self._idle_ping >= limits.idle_ping_timeout:
+                log.info("idle_closed jid=%s peer=%s", session.full, self.peer)
+                self.close_with_error("connection-timeout", "no answer to the idle ping")
+            return
+        if now - self.last_read >= limits.idle_timeout:
+            self._idle_ping = now
+            self._stats.idle_pings.plain.value += 1
+            ping = Element("iq", {"type": "get", "id": f"idle-{secrets.token_hex(4)}", "from": self.domain,
+                                  "to": session.full})  # fmt: skip
+            ping.add("ping", ns=ns.PING)
+            self.send_stanza(ping)
+
     def _pre_auth_expired(self) -> None:
         if self.session is None:
             self.close_with_error("connection-timeout", "no session established in time")
 
     # -- writing -----------------------------------------------------------
-    def write(self, data: bytes) -> None:
-        """Queue bytes for the socket; everything written in one loop iteration goes out in one write."""
-        self._out.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._flush_scheduled = False
-        out = self._out
-        if not out:
-            return
-        transport = self.transport
-        if self._upgrading:
-            return  # kept until the TLS upgrade completes
-        self._out = []
-        if transport is None or transport.is_closing():
-            return
-        data = out[0] if len(out) == 1 else b"".join(out)
-        self._stats.bytes_out.plain.value += len(data)
-        transport.write(data)
-        if transport.get_write_buffer_size() > MAX_OUTPUT_BUFFER:
-            self.close_with_error("policy-violation", "the client is not reading")
-
     def send_stanza(self, stanza: Element) -> None:
         counter = self._stats.out_by_kind.get(stanza.tag)
         if counter is not None:
             counter.value += 1
         self.write(stanza.to_bytes())
 
-    def close_with_error(self, condition: str, text: str = "", app_condition: Element | None = None) -> None:
-        if self.closing:
-            return
-        self._stats.stream_errors.labels(condition).value += 1
+    def before_stream_error(self) -> None:
         if self._queue is not None:
             self._queue.clear()
         if not self._header_sent:
             self._send_header(None)
-        error = StreamError(condition, text, app_condition)
-        self.write(error.to_element().to_bytes())
-        self.close()
-
-    def close(self) -> None:
-        if self.closing:
-            return
-        self.flush()
-        self.closing = True
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"</stream:stream>")
-            self.transport.close()

@@ -83,7 +83,7 @@ def basic(user: str, password: str) -> dict[str, str]:
 
 
 async def test_rest_login_failures_get_429_with_retry_after(tmp_path: Path) -> None:
-    extra = '\n[limits]\nhttp_auth_failures_per_ip = 5\nlogin_lockout = "2m"\n'
+    extra = '\n[limits]\ntrusted_networks = []\nhttp_auth_failures_per_ip = 5\nlogin_lockout = "2m"\n'
     async with running_server(tmp_path, extra=extra, admins=("admin@localhost",)) as handle:
         await handle.add_user("admin@localhost", "right")
         url = f"http://127.0.0.1:{handle.server.config.http.port}/api/v1/stats"
@@ -130,7 +130,7 @@ async def register(handle: RunningServer, payload: str, iq_type: str = "set") ->
 
 
 async def test_registrations_per_ip_are_limited(tmp_path: Path) -> None:
-    async with running_server(tmp_path, extra=OPEN + "[limits]\nregistrations_per_ip = 3\n") as handle:
+    async with running_server(tmp_path, extra=OPEN + "[limits]\ntrusted_networks = []\nregistrations_per_ip = 3\n") as handle:
         for index in range(3):
             reply = await register(handle, f"<username>new{index}</username><password>pw</password>")
             assert reply.startswith('<iq type="result"'), reply

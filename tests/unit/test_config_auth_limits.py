@@ -23,9 +23,9 @@ key = "yet-another-long-random-key"
 """
 
 
-def test_defaults_throttle_everyone_and_keep_upload_off(tmp_path: Path) -> None:
+def test_defaults_trust_only_loopback_and_keep_upload_off(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, PLAIN_LISTENER))
-    assert config.limits.trusted_networks == ()
+    assert config.limits.trusted_networks == ("127.0.0.0/8", "::1/128")
     assert (config.limits.login_failures_per_account_ip, config.limits.login_failures_per_ip) == (5, 20)
     assert config.limits.login_failures_per_account == 50 and config.limits.login_lockout == 900.0
     assert config.limits.registrations_per_ip == 5 and config.limits.http_auth_failures_per_ip == 10
