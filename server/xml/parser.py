@@ -75,6 +75,7 @@ def _declares_prefix(attrs: dict[str, str]) -> bool:
 # parser (about 8 KiB per session). It is cleared when it grows, so hostile names cannot pin memory.
 _NAMES: dict[str, str] = {}
 _NAMES_LIMIT = 50_000
+_RECENT = 32  # bytes kept from earlier reads to classify a parse error at a token that began there
 
 
 class StreamParser:
@@ -93,6 +94,7 @@ class StreamParser:
         "_prefixes",
         "_prefix_undo",
         "_tail",
+        "_recent",
         "_replaying",
         "_stream_tag",
     )
@@ -110,6 +112,7 @@ class StreamParser:
         self._fed = 0
         self._boundary = 0
         self._tail = 0
+        self._recent = b""
         self._replaying = False
         self._stream_ns = ""
         self._stream_tag = ""
@@ -160,6 +163,7 @@ class StreamParser:
         self._replaying = False
         self._fed = self._boundary = len(header)
         self._tail = 0
+        self._recent = b""
 
     def set_limits(self, limits: ParserLimits) -> None:
         self.limits = limits
@@ -178,7 +182,7 @@ class StreamParser:
         size = len(data)
         room = self._room()
         if size <= room:
-            self._parse(data, data)
+            self._parse(data)
             return
         view = memoryview(data)
         offset = 0
@@ -187,24 +191,37 @@ class StreamParser:
                 self._refuse()
             piece = view[offset : offset + room]
             offset += len(piece)
-            self._parse(piece, data)
+            self._parse(piece)
             room = self._room()
 
-    def _parse(self, piece: bytes | memoryview, data: bytes) -> None:
+    def _parse(self, piece: bytes | memoryview) -> None:
         parser = self._parser
         assert parser is not None
         self._fed += len(piece)
         try:
             parser.Parse(piece, False)
         except pyexpat.ExpatError as exc:
-            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            if self._is_declaration_at(parser.ErrorByteIndex, piece):
                 raise XmlStreamError("restricted-xml", "Restricted XML, see RFC 6120 section 11.1") from None
             raise XmlStreamError("not-well-formed", pyexpat.ErrorString(exc.code)) from None
+        self._recent = (self._recent + piece[-_RECENT:])[-_RECENT:]
         # After Parse returns, expat's current byte index is where the token it could not finish yet
         # starts (or the end of the data when every token is complete).
         parser = self._parser
         index = parser.CurrentByteIndex if parser is not None else self._fed
         self._tail = self._fed - max(index, 0)
+
+    def _is_declaration_at(self, index: int, piece: bytes | memoryview) -> bool:
+        """Whether expat failed on a markup declaration (``<!DOCTYPE``, ``<!ENTITY``, ...).
+
+        Judged from the bytes at the error, never from bytes after it, so the condition does not
+        depend on how the stream was split into reads.
+        """
+        window = self._recent + piece
+        offset = index - (self._fed - len(window))  # expat points at the byte after ``<!``
+        if offset < 2:
+            return False
+        return bytes(window[offset - 2 : offset]) == b"<!" and bytes(window[offset : offset + 1]) not in (b"-", b"[")
 
     def _room(self) -> int:
         """How many more bytes may reach expat before a byte limit is passed."""
