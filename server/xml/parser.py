@@ -95,6 +95,7 @@ class StreamParser:
         "_prefix_undo",
         "_tail",
         "_recent",
+        "_started",
         "_replaying",
         "_stream_tag",
     )
@@ -113,6 +114,7 @@ class StreamParser:
         self._boundary = 0
         self._tail = 0
         self._recent = b""
+        self._started = False
         self._replaying = False
         self._stream_ns = ""
         self._stream_tag = ""
@@ -164,6 +166,7 @@ class StreamParser:
         self._fed = self._boundary = len(header)
         self._tail = 0
         self._recent = b""
+        self._started = True
 
     def set_limits(self, limits: ParserLimits) -> None:
         self.limits = limits
@@ -179,6 +182,28 @@ class StreamParser:
             self._wake()
         if len(_NAMES) > _NAMES_LIMIT:
             _NAMES.clear()
+        bad = data.find(b"\0")
+        if not self._started:
+            bad = self._first_markup(data, bad)
+        if bad >= 0:
+            # Parse what comes before the bad byte, so the same stanzas come out however the
+            # stream was split, then refuse it.
+            self._feed_within_limits(data[:bad])
+            raise XmlStreamError("not-well-formed", "a NUL byte, or text before the stream header")
+        self._feed_within_limits(data)
+
+    def _first_markup(self, data: bytes, bad: int) -> int:
+        """Before the first ``<`` of a stream only whitespace may come (expat would wait for more
+        bytes to guess an encoding, and so fail differently depending on how the bytes were split)."""
+        start = len(data) - len(data.lstrip(b" \t\r\n"))
+        if start == len(data):
+            return bad
+        self._started = True
+        if data[start : start + 1] != b"<":
+            return start if bad < 0 else min(bad, start)
+        return bad
+
+    def _feed_within_limits(self, data: bytes) -> None:
         size = len(data)
         room = self._room()
         if size <= room:
