@@ -75,7 +75,6 @@ def _declares_prefix(attrs: dict[str, str]) -> bool:
 # parser (about 8 KiB per session). It is cleared when it grows, so hostile names cannot pin memory.
 _NAMES: dict[str, str] = {}
 _NAMES_LIMIT = 50_000
-_RECENT = 32  # bytes kept from earlier reads to classify a parse error at a token that began there
 
 
 class StreamParser:
@@ -113,7 +112,7 @@ class StreamParser:
         self._fed = 0
         self._boundary = 0
         self._tail = 0
-        self._recent = b""
+        self._recent: tuple[bytes | memoryview, bytes | memoryview] = (b"", b"")
         self._started = False
         self._replaying = False
         self._stream_ns = ""
@@ -165,7 +164,7 @@ class StreamParser:
         self._replaying = False
         self._fed = self._boundary = len(header)
         self._tail = 0
-        self._recent = b""
+        self._recent = (b"", b"")
         self._started = True
 
     def set_limits(self, limits: ParserLimits) -> None:
@@ -182,28 +181,32 @@ class StreamParser:
             self._wake()
         if len(_NAMES) > _NAMES_LIMIT:
             _NAMES.clear()
+        if b"\0" in data or not self._started:
+            self._feed_screened(data)
+        elif len(data) <= self._room():
+            self._parse(data)
+        else:
+            self._feed_in_pieces(data)
+
+    def _feed_screened(self, data: bytes) -> None:
+        """Refuse a NUL byte, and anything but whitespace before the first ``<`` of a stream (expat
+        would wait for more bytes to guess an encoding, and so fail differently depending on how the
+        bytes were split). What comes before the bad byte is parsed first, so the same stanzas come
+        out however the stream was split."""
         bad = data.find(b"\0")
         if not self._started:
-            bad = self._first_markup(data, bad)
-        if bad >= 0:
-            # Parse what comes before the bad byte, so the same stanzas come out however the
-            # stream was split, then refuse it.
-            self._feed_within_limits(data[:bad])
-            raise XmlStreamError("not-well-formed", "a NUL byte, or text before the stream header")
-        self._feed_within_limits(data)
+            start = len(data) - len(data.lstrip(b" \t\r\n"))
+            if start < len(data):
+                self._started = True
+                if data[start : start + 1] != b"<" and (bad < 0 or start < bad):
+                    bad = start
+        if bad < 0:
+            self._feed_in_pieces(data)
+            return
+        self._feed_in_pieces(data[:bad])
+        raise XmlStreamError("not-well-formed", "a NUL byte, or text before the stream header")
 
-    def _first_markup(self, data: bytes, bad: int) -> int:
-        """Before the first ``<`` of a stream only whitespace may come (expat would wait for more
-        bytes to guess an encoding, and so fail differently depending on how the bytes were split)."""
-        start = len(data) - len(data.lstrip(b" \t\r\n"))
-        if start == len(data):
-            return bad
-        self._started = True
-        if data[start : start + 1] != b"<":
-            return start if bad < 0 else min(bad, start)
-        return bad
-
-    def _feed_within_limits(self, data: bytes) -> None:
+    def _feed_in_pieces(self, data: bytes) -> None:
         size = len(data)
         room = self._room()
         if size <= room:
@@ -229,7 +232,7 @@ class StreamParser:
             if self._is_declaration_at(parser.ErrorByteIndex, piece):
                 raise XmlStreamError("restricted-xml", "Restricted XML, see RFC 6120 section 11.1") from None
             raise XmlStreamError("not-well-formed", pyexpat.ErrorString(exc.code)) from None
-        self._recent = (self._recent + piece[-_RECENT:])[-_RECENT:]
+        self._recent = (self._recent[1], piece)  # references only; copied if a parse error needs them
         # After Parse returns, expat's current byte index is where the token it could not finish yet
         # starts (or the end of the data when every token is complete).
         parser = self._parser
@@ -239,14 +242,16 @@ class StreamParser:
     def _is_declaration_at(self, index: int, piece: bytes | memoryview) -> bool:
         """Whether expat failed on a markup declaration (``<!DOCTYPE``, ``<!ENTITY``, ...).
 
-        Judged from the bytes at the error, never from bytes after it, so the condition does not
-        depend on how the stream was split into reads.
+        Judged from the bytes at the error (expat points just after ``<!``, which may have come in
+        the two reads before), never from bytes after it, so the condition does not depend on how
+        the stream was split into reads.
         """
-        window = self._recent + piece
-        offset = index - (self._fed - len(window))  # expat points at the byte after ``<!``
+        before, last = self._recent
+        window = bytes(before[-2:]) + bytes(last[-2:]) + bytes(piece)
+        offset = index - (self._fed - len(window))
         if offset < 2:
             return False
-        return bytes(window[offset - 2 : offset]) == b"<!" and bytes(window[offset : offset + 1]) not in (b"-", b"[")
+        return window[offset - 2 : offset] == b"<!" and window[offset : offset + 1] not in (b"-", b"[")
 
     def _room(self) -> int:
         """How many more bytes may reach expat before a byte limit is passed."""
