@@ -57,6 +57,9 @@ port = 5280
 
 [limits]
 max_stanza_size = "256KiB"
+pre_auth_stanza_size = "16KiB"
+max_stream_header_size = "4KiB"
+max_tag_size = "16KiB"
 max_connections = 10000
 offline_queue_size = 100
 max_sessions_per_user = 10

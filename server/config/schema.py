@@ -88,6 +88,9 @@ class LimitsConfig:
     """``[limits]``: sizes in bytes, durations in seconds."""
 
     max_stanza_size: int = 262144
+    pre_auth_stanza_size: int = 16384
+    max_stream_header_size: int = 4096
+    max_tag_size: int = 16384
     max_connections: int = 10000
     offline_queue_size: int = 100
     max_sessions_per_user: int = 10

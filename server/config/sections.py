@@ -166,6 +166,9 @@ def read_limits(table: Table) -> schema.LimitsConfig:
     default = schema.LimitsConfig()
     limits = schema.LimitsConfig(
         max_stanza_size=table.get("max_stanza_size", types.parse_size, default.max_stanza_size),
+        pre_auth_stanza_size=table.get("pre_auth_stanza_size", types.parse_size, default.pre_auth_stanza_size),
+        max_stream_header_size=table.get("max_stream_header_size", types.parse_size, default.max_stream_header_size),
+        max_tag_size=table.get("max_tag_size", types.parse_size, default.max_tag_size),
         max_connections=table.get("max_connections", _between(1), default.max_connections),
         offline_queue_size=table.get("offline_queue_size", _between(0), default.offline_queue_size),
         max_sessions_per_user=table.get("max_sessions_per_user", _between(1), default.max_sessions_per_user),
@@ -192,6 +195,9 @@ def read_limits(table: Table) -> schema.LimitsConfig:
         table.fail(table.path_of("max_stanza_size"), "must be at least 10000 bytes (RFC 6120 §13.12)")
     if limits.output_buffer_soft > limits.output_buffer_hard:
         table.fail(table.path_of("output_buffer_soft"), "must not be above output_buffer_hard")
+    for key, minimum in (("pre_auth_stanza_size", 4096), ("max_stream_header_size", 1024), ("max_tag_size", 1024)):
+        if getattr(limits, key) < minimum:
+            table.fail(table.path_of(key), f"must be at least {minimum} bytes")
     return limits
 
 

@@ -27,15 +27,30 @@ from tigase_py.server.xml.element import Element, escape_attr
 from tigase_py.server.xml.parser import ParserLimits, StreamParser, XmlStreamError
 
 if TYPE_CHECKING:
-    from tigase_py.server.config.schema import ListenerConfig
+    from tigase_py.server.config.schema import LimitsConfig, ListenerConfig
     from tigase_py.server.core.server import Server
     from tigase_py.server.net.tls import TlsSetup
 
 log = logging.getLogger("tigase_py.c2s")
 
-PRE_AUTH_LIMITS = ParserLimits(max_stanza_bytes=16 * 1024, max_elements=32)
 MAX_PENDING_STANZAS = 64
 STANZA_TAGS = frozenset({"message", "presence", "iq"})
+
+
+def parser_limits(limits: LimitsConfig, authenticated: bool) -> ParserLimits:
+    """Byte limits for the stream parser; before authentication far stricter than after."""
+    if authenticated:
+        return ParserLimits(
+            max_stanza_bytes=limits.max_stanza_size,
+            max_header_bytes=limits.max_stream_header_size,
+            max_tag_bytes=limits.max_tag_size,
+        )
+    return ParserLimits(
+        max_stanza_bytes=min(limits.pre_auth_stanza_size, limits.max_stanza_size),
+        max_header_bytes=limits.max_stream_header_size,
+        max_tag_bytes=min(limits.max_tag_size, limits.pre_auth_stanza_size),
+        max_elements=32,
+    )
 
 
 class C2SConnection(StreamConnection):
@@ -51,7 +66,7 @@ class C2SConnection(StreamConnection):
         self.listener = listener
         self.tls = tls
         self.secure = direct_tls
-        self.parser = StreamParser(self, PRE_AUTH_LIMITS)
+        self.parser = StreamParser(self, parser_limits(server.config.limits, authenticated=False))
         self.domain = ""
         self.username: str | None = None
         self.session: Session | None = None
@@ -311,9 +326,7 @@ class C2SConnection(StreamConnection):
             self.username = result.username
             self.sasl = None
             self.parser.reset()
-            self.parser.set_limits(
-                ParserLimits(max_stanza_bytes=self.server.config.limits.max_stanza_size)
-            )
+            self.parser.set_limits(parser_limits(self.server.config.limits, authenticated=True))
 
     async def _bind(self, stanza: Element, bind: Element) -> None:
         assert self.username is not None

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
+# A parser turns a literal CR in text into LF (XML 1.0 §2.11), and a literal tab, LF or CR in an
+# attribute value into a space (§3.3.3); character references keep them as they were received.
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTR_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+)
 
 
 def escape_text(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
         return text.translate(_TEXT_ESCAPES)
     return text
 
@@ -27,7 +31,7 @@ def escape_text(text: str) -> str:
 def escape_attr(value: str) -> str:
     # Most attribute values (JIDs, ids, types) need no escaping; the membership tests are far
     # cheaper than str.translate with a mapping.
-    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value or not value.isprintable():
         return value.translate(_ATTR_ESCAPES)
     return value
 

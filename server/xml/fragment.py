@@ -15,7 +15,9 @@ from tigase_py.server.xml.parser import ParserLimits, StreamParser, XmlStreamErr
 
 _OPEN = b"<fragment xmlns='jabber:client'>"
 _CLOSE = b"</fragment>"
-FRAGMENT_LIMITS = ParserLimits(max_stanza_bytes=16 * 1024 * 1024, max_elements=100_000)
+FRAGMENT_LIMITS = ParserLimits(
+    max_stanza_bytes=16 * 1024 * 1024, max_tag_bytes=16 * 1024 * 1024, max_elements=100_000
+)
 
 
 class FragmentError(ValueError):

@@ -5,6 +5,12 @@ complete top-level stanza as an :class:`Element`, and the end of the stream. Any
 (DTDs, entity declarations, comments, processing instructions, non-UTF-8 declarations) raises
 :class:`XmlStreamError` with ``restricted-xml``; malformed bytes raise ``not-well-formed``; stanzas that
 exceed the byte, depth, element or attribute limits raise ``policy-violation`` before they are built.
+
+Byte limits are enforced before bytes reach expat, not after: :meth:`StreamParser.feed` hands expat at
+most as many bytes as the stream header, the current top-level element and the current unfinished tag
+may still grow by, so a start tag that never ends (``<message to='aaaa…``) is cut at the limit instead
+of being buffered. The unfinished-tag cap also bounds what expat 2.5 re-scans on every read (it restarts
+the partial token from its first byte, which made a slowly sent huge tag quadratic).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ class XmlStreamError(Exception):
 @dataclass(frozen=True, slots=True)
 class ParserLimits:
     max_stanza_bytes: int = 256 * 1024
+    max_header_bytes: int = 4 * 1024  # the XML declaration and the stream header
+    max_tag_bytes: int = 16 * 1024  # one unfinished tag, entity reference or other markup token
     max_depth: int = 64
     max_elements: int = 1000
     max_attributes: int = 50
@@ -84,8 +92,9 @@ class StreamParser:
         "_stream_ns",
         "_prefixes",
         "_prefix_undo",
-        "_consumed",
-        "_is_clean",
+        "_tail",
+        "_recent",
+        "_started",
         "_replaying",
         "_stream_tag",
     )
@@ -102,8 +111,9 @@ class StreamParser:
         self._elements = 0
         self._fed = 0
         self._boundary = 0
-        self._consumed = 0
-        self._is_clean = True
+        self._tail = 0
+        self._recent: tuple[bytes | memoryview, bytes | memoryview] = (b"", b"")
+        self._started = False
         self._replaying = False
         self._stream_ns = ""
         self._stream_tag = ""
@@ -129,10 +139,10 @@ class StreamParser:
     def hibernate(self) -> bool:
         """Free the expat parser between stanzas (about 10 KiB); the next feed rebuilds it.
 
-        Only done when the stream is open, no stanza is in progress and every byte fed so far was
-        consumed (or was whitespace), so nothing the client sent is lost.
+        Only done when the stream is open, no stanza is in progress and expat holds no unfinished
+        token, so nothing the client sent is lost.
         """
-        if self._parser is None or self._depth != 1 or not self._is_clean or self._stack:
+        if self._parser is None or self._depth != 1 or self._tail or self._stack:
             return False
         self._parser = None
         return True
@@ -152,29 +162,115 @@ class StreamParser:
         assert self._parser is not None
         self._parser.Parse(header, False)
         self._replaying = False
-        self._fed = self._boundary = self._consumed = len(header)
+        self._fed = self._boundary = len(header)
+        self._tail = 0
+        self._recent = (b"", b"")
+        self._started = True
 
     def set_limits(self, limits: ParserLimits) -> None:
         self.limits = limits
 
     def feed(self, data: bytes) -> None:
+        """Parse ``data``; raise :class:`XmlStreamError` before a byte limit would be passed.
+
+        The data goes to expat in one piece unless it would overrun the room left for the stream
+        header, the current top-level element or the current unfinished token; then it goes in pieces
+        of at most that room, re-measured after each, so a limit is checked at the exact byte.
+        """
         if self._parser is None:
             self._wake()
-        parser = self._parser
-        assert parser is not None
-        self._fed += len(data)
         if len(_NAMES) > _NAMES_LIMIT:
             _NAMES.clear()
+        if b"\0" in data or not self._started:
+            self._feed_screened(data)
+        elif len(data) <= self._room():
+            self._parse(data)
+        else:
+            self._feed_in_pieces(data)
+
+    def _feed_screened(self, data: bytes) -> None:
+        """Refuse a NUL byte, and anything but whitespace before the first ``<`` of a stream (expat
+        would wait for more bytes to guess an encoding, and so fail differently depending on how the
+        bytes were split). What comes before the bad byte is parsed first, so the same stanzas come
+        out however the stream was split."""
+        bad = data.find(b"\0")
+        if not self._started:
+            start = len(data) - len(data.lstrip(b" \t\r\n"))
+            if start < len(data):
+                self._started = True
+                if data[start : start + 1] != b"<" and (bad < 0 or start < bad):
+                    bad = start
+        if bad < 0:
+            self._feed_in_pieces(data)
+            return
+        self._feed_in_pieces(data[:bad])
+        raise XmlStreamError("not-well-formed", "a NUL byte, or text before the stream header")
+
+    def _feed_in_pieces(self, data: bytes) -> None:
+        size = len(data)
+        room = self._room()
+        if size <= room:
+            self._parse(data)
+            return
+        view = memoryview(data)
+        offset = 0
+        while offset < size:
+            if room <= 0:
+                self._refuse()
+            piece = view[offset : offset + room]
+            offset += len(piece)
+            self._parse(piece)
+            room = self._room()
+
+    def _parse(self, piece: bytes | memoryview) -> None:
+        parser = self._parser
+        assert parser is not None
+        self._fed += len(piece)
         try:
-            parser.Parse(data, False)
+            parser.Parse(piece, False)
         except pyexpat.ExpatError as exc:
-            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            if self._is_declaration_at(parser.ErrorByteIndex, piece):
                 raise XmlStreamError("restricted-xml", "Restricted XML, see RFC 6120 section 11.1") from None
             raise XmlStreamError("not-well-formed", pyexpat.ErrorString(exc.code)) from None
-        if self._fed - self._boundary > self.limits.max_stanza_bytes and self._depth > 1:
-            raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
-        trailing = self._fed - self._consumed
-        self._is_clean = trailing == 0 or (trailing <= len(data) and not data[len(data) - trailing :].strip())
+        self._recent = (self._recent[1], piece)  # references only; copied if a parse error needs them
+        # After Parse returns, expat's current byte index is where the token it could not finish yet
+        # starts (or the end of the data when every token is complete).
+        parser = self._parser
+        index = parser.CurrentByteIndex if parser is not None else self._fed
+        self._tail = self._fed - max(index, 0)
+
+    def _is_declaration_at(self, index: int, piece: bytes | memoryview) -> bool:
+        """Whether expat failed on a markup declaration (``<!DOCTYPE``, ``<!ENTITY``, ...).
+
+        Judged from the bytes at the error (expat points just after ``<!``, which may have come in
+        the two reads before), never from bytes after it, so the condition does not depend on how
+        the stream was split into reads.
+        """
+        before, last = self._recent
+        window = bytes(before[-2:]) + bytes(last[-2:]) + bytes(piece)
+        offset = index - (self._fed - len(window))
+        if offset < 2:
+            return False
+        return window[offset - 2 : offset] == b"<!" and window[offset : offset + 1] not in (b"-", b"[")
+
+    def _room(self) -> int:
+        """How many more bytes may reach expat before a byte limit is passed."""
+        limits = self.limits
+        room = limits.max_tag_bytes - self._tail
+        if self._depth == 0 and not self._stream_tag:
+            return min(room, limits.max_header_bytes - self._fed)
+        # At depth 1 with no stanza open everything before the unfinished token was consumed: the
+        # header, whitespace and whole stanzas; inside a stanza it counts from the stanza's first byte.
+        used = self._fed - self._boundary if self._stack else self._tail
+        return min(room, limits.max_stanza_bytes - used)
+
+    def _refuse(self) -> None:
+        limits = self.limits
+        if self._depth == 0 and not self._stream_tag:
+            raise XmlStreamError("policy-violation", "the stream header is too big")
+        if self._tail >= limits.max_tag_bytes:
+            raise XmlStreamError("policy-violation", "an XML tag is too big", too_big=True)
+        raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
 
     # -- expat callbacks ----------------------------------------------
     def _byte_index(self) -> int:
@@ -259,7 +355,6 @@ class StreamParser:
             end = self._byte_index() + len(tag) + 3
             if end - self._boundary > self.limits.max_stanza_bytes:
                 raise XmlStreamError("policy-violation", "XML stanza is too big", too_big=True)
-            self._consumed = end
             self._sink.stanza_received(element)
 
     def _text(self, data: str) -> None:

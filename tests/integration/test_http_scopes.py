@@ -130,7 +130,8 @@ async def register(handle: RunningServer, payload: str, iq_type: str = "set") ->
 
 
 async def test_registrations_per_ip_are_limited(tmp_path: Path) -> None:
-    async with running_server(tmp_path, extra=OPEN + "[limits]\ntrusted_networks = []\nregistrations_per_ip = 3\n") as handle:
+    extra = OPEN + "[limits]\ntrusted_networks = []\nregistrations_per_ip = 3\n"
+    async with running_server(tmp_path, extra=extra) as handle:
         for index in range(3):
             reply = await register(handle, f"<username>new{index}</username><password>pw</password>")
             assert reply.startswith('<iq type="result"'), reply
