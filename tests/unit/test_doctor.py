@@ -15,7 +15,6 @@ from tigase_py.server.doctor import database, ports, system, tls
 from tigase_py.server.storage.engine import open_storage
 
 
-
 def now() -> datetime.datetime:
     """The time of the check; read per test, since a certificate made now is not valid before now - 5 min."""
     return datetime.datetime.now(datetime.UTC)
