@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tigase_py.server.core import networks
+
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import LimitsConfig
 
@@ -104,15 +106,11 @@ def peer_ip(peer: str) -> str:
 def client_key(ip: str) -> str:
     """What the per-IP counters are keyed by: the IPv4 address (also when IPv4-mapped), or the /64 of
     an IPv6 address, since one IPv6 client usually holds a whole /64. Unparseable input stays as is."""
-    try:
-        address = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
+    address = networks.parse_address(ip)
+    if address is None:
         return ip
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        if not address.is_loopback:
-            return str(ipaddress.IPv6Network((address, 64), strict=False))
+    if isinstance(address, ipaddress.IPv6Address) and not address.is_loopback:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
 
 
@@ -126,7 +124,7 @@ class LoginGuard:
     def __init__(self, limits: LimitsConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self.clock = clock
-        self.trusted = tuple(ipaddress.ip_network(text, strict=False) for text in limits.trusted_networks)
+        self.trusted = networks.TrustedNetworks(limits.trusted_networks)
         lockout = limits.login_lockout
         self.by_account_ip = StrikeTable(limits.login_failures_per_account_ip, lockout, clock)
         self.by_ip = StrikeTable(limits.login_failures_per_ip, lockout, clock)
@@ -136,13 +134,7 @@ class LoginGuard:
         self._known: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     def is_trusted(self, ip: str) -> bool:
-        try:
-            address = ipaddress.ip_address(ip.split("%", 1)[0])
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address in network for network in self.trusted)
+        return ip in self.trusted
 
     def _is_known(self, account: str, source: str) -> bool:
         seen = self._known.get((account, source))

@@ -8,12 +8,13 @@ connections that have not yet established a session. Trusted networks skip the p
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import resource
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from tigase_py.server.core import networks
 
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import LimitsConfig
@@ -61,7 +62,7 @@ class Admission:
 
     def __init__(self, limits: LimitsConfig) -> None:
         self.limits = limits
-        self.trusted = tuple(ipaddress.ip_network(net, strict=False) for net in limits.trusted_networks)
+        self.trusted = networks.TrustedNetworks(limits.trusted_networks)
         self.addresses: dict[str, Address] = {}
         self._swept = time.monotonic()
         self.fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
@@ -99,13 +100,7 @@ class Admission:
         return ("fd_limit", "resource-constraint", "the server is out of file descriptors")
 
     def is_trusted(self, ip: str) -> bool:
-        try:
-            address = ipaddress.ip_address(ip.split("%", 1)[0])
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address in network for network in self.trusted)
+        return ip in self.trusted
 
     def admit(self, ip: str, open_connections: int, trusted: bool) -> Refusal | None:
         """Count a new connection from ``ip``; return why it is refused, or None."""
