@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import require_tool
 from tests.integration.test_snmp_agent import BASE, free_udp_port, run, snmp_settings, v2c
 from tests.xmpp_harness import running_server
 from tigase_py.server import __version__, observe
@@ -97,8 +98,8 @@ async def test_snmptranslate_resolves_every_object(tmp_path: Path) -> None:
     assert code == 0 and out.strip() == "TIGASE-PY-MIB::tpySessions.0", (out, err)
 
 
-@pytest.mark.skipif(shutil.which("smilint") is None, reason="libsmi's smilint not installed")
 async def test_smilint_finds_nothing_to_report(tmp_path: Path) -> None:
+    require_tool("smilint", "smitools")
     directory = mib_dir(tmp_path)
     if any((directory / name).read_text() == STUBS[name] for name in BASE_MODULES):
         pytest.skip("the SMIv2 base modules are not installed")
