@@ -7,24 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.xmpp_harness import Client, RawClient, RunningServer, login, running_server
+from tests.stays_up import logged_in_raw
+from tests.xmpp_harness import Client, RawClient, login, running_server
 
 EXTRA = "[modules]\nenabled = []\n[limits]\nmax_stanza_size = \"16KiB\"\n"
-
-
-async def raw_session(handle: RunningServer, user: str = "mallory", password: str = "secret") -> RawClient:
-    """Authenticate with PLAIN on the plaintext loopback listener and bind a resource, byte by byte."""
-    raw = await RawClient.connect(handle.plain_port)
-    await raw.open_stream()
-    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
-    await raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>")
-    await raw.read_until(b"<success")
-    raw.received = b""
-    await raw.open_stream()
-    await raw.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
-    await raw.read_until(b"</iq>")
-    raw.received = b""
-    return raw
 
 
 async def assert_still_serving(client: Client) -> None:
@@ -66,7 +52,7 @@ async def server_with_witness(tmp_path: Path):  # type: ignore[no-untyped-def]
 )
 async def test_bad_input_after_login(server_with_witness, payload: bytes, condition: str) -> None:  # type: ignore[no-untyped-def]
     handle, witness = server_with_witness
-    raw = await raw_session(handle)
+    raw = await logged_in_raw(handle.plain_port, "mallory")
     await raw.send(payload)
     await expect_stream_error(raw, condition)
     await assert_still_serving(witness)
@@ -74,7 +60,7 @@ async def test_bad_input_after_login(server_with_witness, payload: bytes, condit
 
 async def test_oversize_stanza_is_a_policy_violation_and_a_stanza_at_the_limit_passes(server_with_witness) -> None:  # type: ignore[no-untyped-def]
     handle, witness = server_with_witness
-    raw = await raw_session(handle)
+    raw = await logged_in_raw(handle.plain_port, "mallory")
     filler = "a" * (16 * 1024 - 200)
     await raw.send(f"<message to='{witness.boundjid.full}' type='chat'><body>{filler}</body></message>")
     message = await witness.next_message()
