@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 from tigase_py.server.core.module import Identity, Module, ModuleContext, build_config
 
 if TYPE_CHECKING:
-    from tigase_py.server.core.server import Server
+    from tigase_py.server.config.schema import ModulesConfig
+    from tigase_py.server.core.capabilities import Capabilities
+    from tigase_py.server.core.events import EventBus
+    from tigase_py.server.core.router import Router
+    from tigase_py.server.core.stats import CoreMetrics
+    from tigase_py.server.storage.engine import Storage
     from tigase_py.server.xml.element import Element
 
 log = logging.getLogger("tigase_py.registry")
@@ -67,9 +72,22 @@ def validate_options(names: tuple[str, ...], options: dict[str, dict[str, Any]])
 
 
 class ModuleRegistry:
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        config = server.config.modules
+    """Starts the enabled modules on each vhost with the capabilities they may use, and stops them."""
+
+    def __init__(
+        self,
+        config: ModulesConfig,
+        storage: Storage,
+        caps: Capabilities,
+        router: Router,
+        bus: EventBus,
+        stats: CoreMetrics,
+    ) -> None:
+        self.storage = storage
+        self.caps = caps
+        self.router = router
+        self.bus = bus
+        self.stats = stats
         self.modules = resolve_order(config.enabled)
         self.configs = validate_options(config.enabled, config.options)
         self.loaded: dict[str, list[ModuleContext]] = {}
@@ -80,7 +98,7 @@ class ModuleRegistry:
         contexts: list[ModuleContext] = []
         self.loaded[vhost] = contexts
         for module in self.modules:
-            ctx = ModuleContext(self.server, module, vhost, self.configs[module.name])
+            ctx = ModuleContext(module, vhost, self.configs[module.name], self.storage, self.caps, self)
             self._register(ctx)
             contexts.append(ctx)
             for start in module.declared.starts:
@@ -98,11 +116,11 @@ class ModuleRegistry:
             ctx.undo_all()
 
     def _register(self, ctx: ModuleContext) -> None:
-        router = self.server.router
-        bus = self.server.bus
+        router = self.router
+        bus = self.bus
         declared = ctx.module.declared
         if declared.iqs:
-            stats = self.server.stats
+            stats = self.stats
             stats.handler_latency.dist(ctx.module.name)
             stats.handler_errors.labels(ctx.module.name)
         for types, ns, element, addressing, handler in declared.iqs:

@@ -1,4 +1,8 @@
-"""The Server: one object that owns config, storage, sessions, router, modules and vhosts."""
+"""The Server: the assembly root that owns config, storage, sessions, router, modules and vhosts.
+
+Modules never see it: the registry hands each module instance the narrow capabilities built here
+(:class:`~tigase_py.server.core.capabilities.Capabilities`).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,15 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from tigase_py.server.core import admin_commands, lockout_commands, stats
-from tigase_py.server.core.commands import CommandRegistry
+from tigase_py.server.core.capabilities import Capabilities, ServedHosts, ServerSettings
+from tigase_py.server.core.commands import CommandContext, CommandRegistry
 from tigase_py.server.core.events import EventBus
 from tigase_py.server.core.login_guard import LoginGuard
 from tigase_py.server.core.metrics import MetricsRegistry
 from tigase_py.server.core.registry import ModuleRegistry
 from tigase_py.server.core.router import Router
 from tigase_py.server.core.session import SessionManager
+from tigase_py.server.core.tasks import BackgroundTasks
 from tigase_py.server.net.admission import Admission
 
 if TYPE_CHECKING:
@@ -44,25 +50,42 @@ class Server:
         self.sessions = SessionManager()
         self.router = Router(self)
         self.vhosts: set[str] = set()
-        self.registry = ModuleRegistry(self)
+        self.background = BackgroundTasks()
+        self.tasks: set[asyncio.Task[Any]] = self.background.running
+        self.registry = ModuleRegistry(
+            config.modules, storage, self.capabilities(), self.router, self.bus, self.stats
+        )
         self.connections: set[Any] = set()
-        self.tasks: set[asyncio.Task[Any]] = set()
         self.auth_failures = 0
         self.login_guard = LoginGuard(config.limits)
         self.bus.on("user.created", self.recount_users)
         self.bus.on("user.deleted", self.recount_users)
 
+    def capabilities(self) -> Capabilities:
+        """What modules may use, each part narrow: they never get this object."""
+        config = self.config
+        return Capabilities(
+            sessions=self.sessions,
+            events=self.bus,
+            route=self.router.deliver,
+            hosts=ServedHosts(self.vhosts, config.options_for),
+            settings=ServerSettings(
+                admins=frozenset(config.server.admins),
+                started_at=self.started_at,
+                offline_queue_size=config.limits.offline_queue_size,
+            ),
+            track=self.background.track,
+            commands=self.commands,
+            command_context=self.command_context,
+            metrics=self.metrics,
+        )
+
+    def command_context(self, caller: str, vhost: str | None) -> CommandContext:
+        return CommandContext(self, caller, vhost)
+
     def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the server (kept referenced, awaited at shutdown)."""
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background_task_failed", exc_info=task.exception())
+        return self.background.track(coroutine)
 
     async def user_exists(self, owner: str) -> bool:
         local, _, domain = owner.partition("@")

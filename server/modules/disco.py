@@ -42,7 +42,7 @@ def refuse_node(ctx: IqContext) -> None:
 @module.iq("get", ns.DISCO_INFO, "query", to="server")
 async def server_info(ctx: IqContext) -> Element:
     refuse_node(ctx)
-    registry = ctx.module.server.registry
+    registry = ctx.module.features
     vhost = ctx.module.vhost
     identities = [SERVER_IDENTITY, *registry.identities(vhost)]
     features = [ns.DISCO_INFO, ns.DISCO_ITEMS, *registry.features(vhost)]
@@ -55,7 +55,7 @@ async def account_info(ctx: IqContext) -> Element:
     if ctx.sender.bare != ctx.to.bare:
         # Others learn only that the account exists (the router checked that it does).
         return ctx.result(info_query([ACCOUNT_IDENTITY], [ns.DISCO_INFO]))
-    registry = ctx.module.server.registry
+    registry = ctx.module.features
     features = [ns.DISCO_INFO, ns.DISCO_ITEMS, *registry.features(ctx.module.vhost, account=True)]
     return ctx.result(info_query([ACCOUNT_IDENTITY], features))
 

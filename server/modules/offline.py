@@ -49,7 +49,7 @@ async def store_message(ctx: ModuleContext, stanza: Element, owner: str) -> str 
         return None
     if not worth_storing(stanza):
         return STOP  # nothing a later session could use: dropped without bouncing
-    limit = ctx.server.config.limits.offline_queue_size
+    limit = ctx.settings.offline_queue_size
     if limit <= 0:
         return None
     kept = stamped(stanza, ctx.vhost, datetime.now(UTC))

@@ -1,7 +1,7 @@
 """XEP-0050: Ad-Hoc Commands — the server's admin command registry over XMPP.
 
-Commands come from ``server.commands`` (XEP-0133 service administration and the other builtin or
-script commands). disco#items on the commands node lists what the requester may run; a command with
+Commands come from the command registry, ``ctx.commands`` (XEP-0133 service administration and the other
+builtin or script commands). disco#items on the commands node lists what the requester may run; a command with
 parameters runs in two stages (a form, then its submission), one without parameters completes at once.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
-from tigase_py.server.core.commands import Command, CommandContext, CommandError
+from tigase_py.server.core.commands import Command, CommandError
 from tigase_py.server.core.events import DROP
 from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
 from tigase_py.server.errors import STANZA_ERROR_TYPES, StanzaError
@@ -46,11 +46,11 @@ def command_error(condition: str, app: str) -> StanzaError:
 
 
 def may_run(mctx: ModuleContext, caller: str, command: Command) -> bool:
-    return not command.admin_only or mctx.server.is_admin(caller)
+    return not command.admin_only or mctx.settings.is_admin(caller)
 
 
 def find_command(mctx: ModuleContext, node: str, caller: str) -> Command:
-    command = mctx.server.commands.by_node(node)
+    command = mctx.commands.by_node(node)
     if command is None:
         raise StanzaError("item-not-found", f"no command {node!r}")
     if not may_run(mctx, caller, command):
@@ -66,10 +66,8 @@ def reply_command(command: Command, status: str, sessionid: str | None = None) -
 
 
 async def run(ctx: IqContext, command: Command, args: dict[str, object], sessionid: str | None) -> Element:
-    server = ctx.module.server
-    context = CommandContext(server, ctx.user, ctx.to.domain)
     try:
-        result = await server.commands.execute(command.name, context, args)
+        result = await ctx.module.commands.execute(command.name, ctx.user, ctx.to.domain, args)
     except CommandError as exc:
         condition = exc.condition if exc.condition in STANZA_ERROR_TYPES else "bad-request"
         raise StanzaError(condition, str(exc)) from None
@@ -126,7 +124,7 @@ async def execute(ctx: IqContext) -> Element:
 # -- disco on the commands node and on each command node --------------------
 def commands_items(mctx: ModuleContext, domain: str, caller: str) -> Element:
     query = Element("query", {"node": COMMANDS}, ns=ns.DISCO_ITEMS)
-    for command in mctx.server.commands.all():
+    for command in mctx.commands.all():
         if may_run(mctx, caller, command):
             query.add("item", {"jid": domain, "node": command.xmpp_node, "name": command.title})
     return query
@@ -146,7 +144,7 @@ def node_info(mctx: ModuleContext, node: str, caller: str) -> Element:
 
 
 def is_command_node(mctx: ModuleContext, node: str) -> bool:
-    return node == COMMANDS or mctx.server.commands.by_node(node) is not None
+    return node == COMMANDS or mctx.commands.by_node(node) is not None
 
 
 @module.fold("stanza.outbound", kinds=("iq",))
@@ -161,7 +159,7 @@ async def disco_nodes(ctx: ModuleContext, stanza: Element, session: Session) -> 
     target = jids.try_parse(stanza.attrs.get("to"))
     if not node or target is None or not target.is_domain or not is_command_node(ctx, node):
         return stanza
-    if not ctx.server.registry.is_loaded(target.domain, "adhoc"):
+    if not ctx.features.is_loaded(target.domain, "adhoc"):
         return stanza
     if query.ns == ns.DISCO_ITEMS:
         if node != COMMANDS:
