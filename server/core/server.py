@@ -52,9 +52,7 @@ class Server:
         self.vhosts: set[str] = set()
         self.background = BackgroundTasks()
         self.tasks: set[asyncio.Task[Any]] = self.background.running
-        self.registry = ModuleRegistry(
-            config.modules, storage, self.capabilities(), self.router, self.bus, self.stats
-        )
+        self.registry = ModuleRegistry(config.modules, storage, self.capabilities(), self.router, self.bus, self.stats)
         self.connections: set[Any] = set()
         self.auth_failures = 0
         self.login_guard = LoginGuard(config.limits)

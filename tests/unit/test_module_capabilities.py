@@ -1,0 +1,167 @@
+"""Modules run on fake capabilities alone: no server, no storage engine, no sockets."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.unit.module_fakes import Fakes, FakeSessions, online
+from tigase_py.server import jid as jids
+from tigase_py.server import modules as modules_package
+from tigase_py.server.core.capabilities import ServerSettings
+from tigase_py.server.core.commands import Command, CommandResult
+from tigase_py.server.errors import StanzaError
+from tigase_py.server.modules import adhoc, blocking, last, offline, ping, version
+from tigase_py.server.xml import ns
+from tigase_py.server.xml.element import Element
+
+
+async def test_ping_answers_with_no_server() -> None:
+    fakes = Fakes()
+    ctx = fakes.context(ping.module)
+    reply = await ping.answer_ping(fakes.iq(ctx, "get", "example.com", Element("ping", ns=ns.PING)))
+    assert reply.attrs == {"type": "result", "id": "q1", "to": "juliet@example.com/balcony", "from": "example.com"}
+    assert not hasattr(ctx, "server")
+
+
+async def test_version_reads_its_own_typed_config() -> None:
+    fakes = Fakes()
+    ctx = fakes.context(version.module, options={"show_os": True})
+    reply = await version.answer_version(fakes.iq(ctx, "get", "example.com", Element("query", ns=ns.VERSION)))
+    query = reply.first_child()
+    assert query is not None and query.find("os", ns.VERSION) is not None
+
+
+async def test_last_server_uptime_comes_from_settings() -> None:
+    fakes = Fakes(settings=ServerSettings(started_at=time.time() - 42))
+    ctx = fakes.context(last.module)
+    reply = await last.server_uptime(fakes.iq(ctx, "get", "example.com", Element("query", ns=ns.LAST)))
+    query = reply.first_child()
+    assert query is not None and int(query.attrs["seconds"]) in (42, 43)
+
+
+async def test_last_account_online_is_zero_seconds() -> None:
+    fakes = Fakes(sessions=FakeSessions(online("juliet@example.com/balcony")))
+    ctx = fakes.context(last.module)
+    reply = await last.account_last(fakes.iq(ctx, "get", "juliet@example.com", Element("query", ns=ns.LAST)))
+    query = reply.first_child()
+    assert query is not None and query.attrs["seconds"] == "0"
+
+
+class LastActivityRecorder:
+    def __init__(self) -> None:
+        self.records: dict[str, tuple[int, str]] = {}
+
+    async def set(self, owner: str, seconds: int, status: str) -> None:
+        self.records[owner] = (seconds, status)
+
+
+@pytest.mark.parametrize("other_resource", [False, True])
+async def test_last_records_logout_only_when_no_resource_remains(other_resource: bool) -> None:
+    store = LastActivityRecorder()
+    leaving = online("juliet@example.com/balcony")
+    remaining = [online("juliet@example.com/garden")] if other_resource else []
+    fakes = Fakes(sessions=FakeSessions(*remaining), storage=SimpleNamespace(last_activity=store))
+    await last.record_logout(fakes.context(last.module), leaving)
+    assert ("juliet@example.com" in store.records) is not other_resource
+
+
+def test_blocking_asks_hosts_which_senders_are_local() -> None:
+    fakes = Fakes(vhosts={"example.com"})
+    ctx = fakes.context(blocking.module)
+    assert blocking.is_local(ctx, jids.parse("romeo@example.com/x"))
+    assert not blocking.is_local(ctx, jids.parse("romeo@elsewhere.example/x"))
+    fakes.vhosts.add("elsewhere.example")  # a vhost added at run time is local at once
+    assert blocking.is_local(ctx, jids.parse("romeo@elsewhere.example/x"))
+
+
+class FullQueue:
+    async def push(self, owner: str, xml: str, limit: int) -> bool:
+        return False
+
+
+async def test_offline_counts_refusals_in_the_metric_it_declares_and_drops_it_on_unload() -> None:
+    fakes = Fakes(storage=SimpleNamespace(offline=FullQueue()), settings=ServerSettings(offline_queue_size=5))
+    ctx = fakes.context(offline.module)
+    for start in offline.module.declared.starts:
+        await start(ctx)
+    message = Element("message", {"type": "chat", "to": "juliet@example.com"})
+    message.add("body", text="hello")
+    with pytest.raises(StanzaError) as refused:
+        await offline.store_message(ctx, message, "juliet@example.com")
+    assert refused.value.condition == "resource-constraint"
+    assert fakes.metrics.snapshot() == {"offline/Messages refused, queue full[vhost=example.com]": 1.0}
+    ctx.undo_all()
+    assert fakes.metrics.metrics == {}
+
+
+async def test_offline_queue_size_zero_stores_nothing() -> None:
+    fakes = Fakes(storage=SimpleNamespace(offline=FullQueue()), settings=ServerSettings(offline_queue_size=0))
+    message = Element("message", {"type": "chat"})
+    message.add("body", text="hello")
+    assert await offline.store_message(fakes.context(offline.module), message, "juliet@example.com") is None
+
+
+async def test_two_vhosts_share_a_declared_metric_until_both_unload() -> None:
+    fakes = Fakes()
+    one, two = fakes.context(offline.module, "a.example"), fakes.context(offline.module, "b.example")
+    one.metrics.counter("queue_full", "Refused", "refused").plain.value += 1
+    two.metrics.counter("queue_full", "Refused", "refused").plain.value += 2
+    one.undo_all()
+    assert fakes.metrics.snapshot() == {"offline/Refused[vhost=b.example]": 2.0}
+    two.undo_all()
+    assert fakes.metrics.snapshot() == {}
+
+
+async def test_background_task_of_an_unloaded_module_is_cancelled() -> None:
+    fakes = Fakes()
+    ctx = fakes.context(ping.module)
+    task = ctx.track(asyncio.Event().wait())
+    done = ctx.track(asyncio.sleep(0))
+    await done
+    ctx.undo_all()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert fakes.tracked == [task, done]
+
+
+async def noop(_ctx: Any, _args: dict[str, Any]) -> CommandResult:
+    return CommandResult(note="ran")
+
+
+async def test_commands_a_module_registers_go_away_on_unload_and_run_with_admin_checks() -> None:
+    fakes = Fakes(settings=ServerSettings(admins=frozenset({"admin@example.com"})))
+    ctx = fakes.context(adhoc.module)
+    ctx.commands.register(Command(name="noop", title="No-op", description="does nothing", run=noop))
+    assert [c.name for c in ctx.commands.all()] == ["noop"]
+    command = ctx.commands.by_node("noop")
+    assert command is not None
+    assert adhoc.may_run(ctx, "admin@example.com", command)
+    assert not adhoc.may_run(ctx, "juliet@example.com", command)
+    result = await ctx.commands.execute("noop", "local:uid=0", "example.com", {})
+    assert result.note == "ran"
+    ctx.undo_all()
+    assert fakes.commands.all() == []
+
+
+def test_no_module_reaches_the_server_object() -> None:
+    """Modules use ``ctx`` capabilities; ``register``'s pre-auth path is driven by the stream (its
+    ``connection.server``) until the stream offers pre-auth features through the module contract."""
+    root = Path(modules_package.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "server":
+                owner = node.value.id if isinstance(node.value, ast.Name) else ast.dump(node.value)
+                if not (path.name == "register.py" and owner == "connection"):
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno} {owner}.server")
+            if isinstance(node, ast.ImportFrom) and node.module == "tigase_py.server.core.server":
+                offenders.append(f"{path.relative_to(root)}:{node.lineno} imports core.server")
+    assert offenders == []
