@@ -97,12 +97,16 @@ class ModuleRegistry:
             return
         contexts: list[ModuleContext] = []
         self.loaded[vhost] = contexts
-        for module in self.modules:
-            ctx = ModuleContext(module, vhost, self.configs[module.name], self.storage, self.caps, self)
-            self._register(ctx)
-            contexts.append(ctx)
-            for start in module.declared.starts:
-                await start(ctx)
+        try:
+            for module in self.modules:
+                ctx = ModuleContext(module, vhost, self.configs[module.name], self.storage, self.caps, self)
+                contexts.append(ctx)
+                self._register(ctx)
+                for start in module.declared.starts:
+                    await start(ctx)
+        except BaseException:
+            await self.unload_vhost(vhost)  # the modules already started stop again, in reverse
+            raise
         log.info("vhost_loaded vhost=%s modules=%d", vhost, len(contexts))
 
     async def unload_vhost(self, vhost: str) -> None:

@@ -7,6 +7,7 @@ Modules never see it: the registry hands each module instance the narrow capabil
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Coroutine
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("tigase_py.server")
 
 
+async def account_exists(storage: Storage, owner: str) -> bool:
+    local, _, domain = owner.partition("@")
+    if not domain:
+        return False
+    return await storage.users.exists(local, domain)
+
+
 class Server:
     def __init__(self, config: ServerConfig, storage: Storage) -> None:
         self.config = config
@@ -48,8 +56,9 @@ class Server:
         stats.instrument_storage(storage, self.stats)
         self.bus = EventBus()
         self.sessions = SessionManager()
-        self.router = Router(self)
         self.vhosts: set[str] = set()
+        exists = functools.partial(account_exists, storage)
+        self.router = Router(self.sessions, self.bus, self.stats, self.vhosts, exists)
         self.background = BackgroundTasks()
         self.tasks: set[asyncio.Task[Any]] = self.background.running
         self.registry = ModuleRegistry(config.modules, storage, self.capabilities(), self.router, self.bus, self.stats)
@@ -86,10 +95,7 @@ class Server:
         return self.background.track(coroutine)
 
     async def user_exists(self, owner: str) -> bool:
-        local, _, domain = owner.partition("@")
-        if not domain:
-            return False
-        return await self.storage.users.exists(local, domain)
+        return await account_exists(self.storage, owner)
 
     async def recount_users(self, owner: str, **_fields: Any) -> None:
         """Keep the registered-users gauge exact after an account is created or deleted (not 10 s late)."""
