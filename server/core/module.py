@@ -175,6 +175,7 @@ class ModuleContext:
         self._storage = storage
         self.log = logging.getLogger(f"tigase_py.modules.{module.name}")
         self.state: dict[str, Any] = {}
+        self.started = False  # every on_start ran: on_stop runs at unload
         self._undo: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._route = caps.route

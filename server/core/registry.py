@@ -104,6 +104,7 @@ class ModuleRegistry:
                 self._register(ctx)
                 for start in module.declared.starts:
                     await start(ctx)
+                ctx.started = True
         except BaseException:
             await self.unload_vhost(vhost)  # the modules already started stop again, in reverse
             raise
@@ -112,7 +113,7 @@ class ModuleRegistry:
     async def unload_vhost(self, vhost: str) -> None:
         contexts = self.loaded.pop(vhost, [])
         for ctx in reversed(contexts):
-            for stop in ctx.module.declared.stops:
+            for stop in ctx.module.declared.stops if ctx.started else ():
                 try:
                     await stop(ctx)
                 except Exception:

@@ -14,8 +14,15 @@ import pytest
 from tests.unit.module_fakes import Fakes, FakeSessions, online
 from tigase_py.server import jid as jids
 from tigase_py.server import modules as modules_package
+from tigase_py.server.config.schema import ModulesConfig
 from tigase_py.server.core.capabilities import ServerSettings
 from tigase_py.server.core.commands import Command, CommandResult
+from tigase_py.server.core.events import EventBus
+from tigase_py.server.core.module import IqContext, Module, ModuleContext
+from tigase_py.server.core.registry import ModuleRegistry
+from tigase_py.server.core.router import Router
+from tigase_py.server.core.session import SessionManager
+from tigase_py.server.core.stats import CoreMetrics
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.modules import adhoc, blocking, last, offline, ping, version
 from tigase_py.server.xml import ns
@@ -165,3 +172,65 @@ def test_no_module_reaches_the_server_object() -> None:
             if isinstance(node, ast.ImportFrom) and node.module == "tigase_py.server.core.server":
                 offenders.append(f"{path.relative_to(root)}:{node.lineno} imports core.server")
     assert offenders == []
+
+
+def registry_over_fakes(fakes: Fakes, *declared: Module) -> tuple[ModuleRegistry, Router, EventBus]:
+    bus = EventBus()
+    stats = CoreMetrics(fakes.metrics)
+
+    async def exists(_owner: str) -> bool:
+        return True
+
+    router = Router(SessionManager(), bus, stats, fakes.vhosts, exists)
+    registry = ModuleRegistry(ModulesConfig(enabled=()), fakes.storage, fakes.capabilities(), router, bus, stats)
+    registry.modules = list(declared)
+    registry.configs = {module.name: None for module in declared}
+    return registry, router, bus
+
+
+def journaling(name: str, journal: list[str], fail: bool = False) -> Module:
+    declared = Module(name=name)
+
+    @declared.iq("get", f"urn:example:{name}", "query", to="server")
+    async def answer(ctx: IqContext) -> Element:
+        return ctx.result()
+
+    @declared.on("user.deleted")
+    async def forget(ctx: ModuleContext, owner: str) -> None:
+        journal.append(f"{name} forgets {owner}")
+
+    @declared.on_start
+    async def start(ctx: ModuleContext) -> None:
+        if fail:
+            raise RuntimeError(f"{name} cannot start")
+        journal.append(f"start {name}")
+
+    @declared.on_stop
+    async def stop(ctx: ModuleContext) -> None:
+        journal.append(f"stop {name}")
+
+    return declared
+
+
+async def test_registry_starts_modules_on_fakes_and_unloads_everything_they_registered() -> None:
+    journal: list[str] = []
+    registry, router, bus = registry_over_fakes(Fakes(), journaling("a", journal), journaling("b", journal))
+    await registry.load_vhost("example.com")
+    assert len(router.iq_handlers) == 2 and registry.is_loaded("example.com", "b")
+    await bus.fire("user.deleted", "example.com", owner="juliet@example.com")
+    await registry.unload_vhost("example.com")
+    await bus.fire("user.deleted", "example.com", owner="romeo@example.com")
+    assert journal == ["start a", "start b", "a forgets juliet@example.com", "b forgets juliet@example.com",
+                       "stop b", "stop a"]  # fmt: skip
+    assert router.iq_handlers == {} and not registry.is_loaded("example.com", "a")
+
+
+async def test_a_module_failing_to_start_unloads_the_modules_started_before_it() -> None:
+    journal: list[str] = []
+    modules = (journaling("a", journal), journaling("b", journal), journaling("c", journal, fail=True))
+    registry, router, bus = registry_over_fakes(Fakes(), *modules)
+    with pytest.raises(RuntimeError, match="c cannot start"):
+        await registry.load_vhost("example.com")
+    assert journal == ["start a", "start b", "stop b", "stop a"]  # c never started: its on_stop does not run
+    assert router.iq_handlers == {} and "example.com" not in registry.loaded
+    assert not bus.has("user.deleted", "example.com")
