@@ -18,13 +18,13 @@ from tigase_py.server.config.schema import ModulesConfig
 from tigase_py.server.core.capabilities import ServerSettings
 from tigase_py.server.core.commands import Command, CommandResult
 from tigase_py.server.core.events import EventBus
-from tigase_py.server.core.module import IqContext, Module, ModuleContext
+from tigase_py.server.core.module import IqContext, Module, ModuleContext, StanzaContext
 from tigase_py.server.core.registry import ModuleRegistry
 from tigase_py.server.core.router import Router
 from tigase_py.server.core.session import SessionManager
 from tigase_py.server.core.stats import CoreMetrics
 from tigase_py.server.errors import StanzaError
-from tigase_py.server.modules import adhoc, blocking, last, offline, ping, version
+from tigase_py.server.modules import adhoc, blocking, last, offline, ping, presence, version
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
@@ -234,3 +234,41 @@ async def test_a_module_failing_to_start_unloads_the_modules_started_before_it()
     assert journal == ["start a", "start b", "stop b", "stop a"]  # c never started: its on_stop does not run
     assert router.iq_handlers == {} and "example.com" not in registry.loaded
     assert not bus.has("user.deleted", "example.com")
+
+
+class Accounts:
+    def __init__(self, *owners: str) -> None:
+        self.owners = set(owners)
+
+    async def exists(self, local: str, domain: str) -> bool:
+        return f"{local}@{domain}" in self.owners
+
+
+class Roster:
+    async def get_item(self, owner: str, contact: str) -> None:
+        return None
+
+
+def probe(ctx: ModuleContext, prober: str, to: str) -> StanzaContext:
+    stanza = Element("presence", {"type": "probe", "from": prober, "to": to})
+    return StanzaContext(ctx, stanza, jids.parse(prober), jids.parse(to), None)
+
+
+async def test_presence_probe_answered_from_fake_sessions_and_routed() -> None:
+    balcony = online("juliet@example.com/balcony")
+    balcony.presence = Element("presence", {"from": balcony.full})
+    balcony.presence.add("show", text="away")
+    storage = SimpleNamespace(users=Accounts("juliet@example.com"), roster=Roster())
+    fakes = Fakes(sessions=FakeSessions(balcony, online("juliet@example.com/hidden", available=False)), storage=storage)
+    ctx = fakes.context(presence.module)
+    await presence.answer_probe(probe(ctx, "juliet@example.com/garden", "juliet@example.com"))
+    assert [(p.attrs, p.find_text("show")) for p in fakes.routed] == [
+        ({"from": "juliet@example.com/balcony", "to": "juliet@example.com/garden"}, "away")
+    ]
+    fakes.routed.clear()
+    await presence.answer_probe(probe(ctx, "romeo@example.com/x", "juliet@example.com"))  # not subscribed
+    await presence.answer_probe(probe(ctx, "romeo@example.com/x", "nobody@example.com"))  # no such account
+    assert [p.attrs for p in fakes.routed] == [
+        {"from": "juliet@example.com", "to": "romeo@example.com", "type": "unsubscribed"},
+        {"from": "nobody@example.com", "to": "romeo@example.com", "type": "unsubscribed"},
+    ]
