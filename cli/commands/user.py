@@ -45,22 +45,24 @@ def ask_password(password: str | None) -> str:
     return password
 
 
+def with_password(operation: str, jid: str, password: str | None) -> str:
+    """Run an operation that takes an account and a password; the account's bare JID."""
+    bare = bare_jid(jid)
+    config = context.load()
+    admin_door.run(config, operation, {"accountjid": bare, "password": ask_password(password)})
+    return bare
+
+
 @app.command("add")
 def add(jid: JidArgument, password: PasswordOption = None) -> None:
     """Create an account."""
-    bare = bare_jid(jid)
-    config = context.load()
-    admin_door.run(config, "add-user", {"accountjid": bare, "password": ask_password(password)})
-    console.success(f"created {bare}")
+    console.success(f"created {with_password('add-user', jid, password)}")
 
 
 @app.command("passwd")
 def passwd(jid: JidArgument, password: PasswordOption = None) -> None:
     """Change an account's password."""
-    bare = bare_jid(jid)
-    config = context.load()
-    admin_door.run(config, "change-user-password", {"accountjid": bare, "password": ask_password(password)})
-    console.success(f"password changed for {bare}")
+    console.success(f"password changed for {with_password('change-user-password', jid, password)}")
 
 
 @app.command("delete")

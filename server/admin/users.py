@@ -6,8 +6,11 @@ the modules' per-user data and open sessions follow), whichever door the operati
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
+from tigase_py.server import jid as jids
 from tigase_py.server.admin.args import MAX_ITEMS, VHOST, account, limited, target_vhost
 from tigase_py.server.admin.operation import ADMIN_NODE, AdminError, Call, Operation, Param, Rest, Result
 from tigase_py.server.storage.errors import UserExists, UserNotFound
@@ -23,17 +26,26 @@ USERS = {
 }
 
 
+@contextlib.contextmanager
+def refusals(user: jids.Jid) -> Iterator[None]:
+    """The store's refusals of an account change as admin errors."""
+    try:
+        yield
+    except UserExists:
+        raise AdminError(f"{user.bare_str} already exists", "conflict") from None
+    except UserNotFound:
+        raise AdminError(f"no such user: {user.bare_str}", "item-not-found") from None
+    except ValueError as exc:
+        raise AdminError(str(exc), "not-acceptable") from None
+
+
 async def add_user(call: Call, args: dict[str, Any]) -> Result:
     user = account(call, args["accountjid"])
     verify = args.get("password-verify")
     if verify is not None and verify != args["password"]:
         raise AdminError("the passwords do not match", "not-acceptable")
-    try:
+    with refusals(user):
         await call.deps.users.create(user.local, user.domain, args["password"])
-    except UserExists:
-        raise AdminError(f"{user.bare_str} already exists", "conflict") from None
-    except ValueError as exc:
-        raise AdminError(str(exc), "not-acceptable") from None
     await call.deps.fire("user.created", user.domain, owner=user.bare_str)
     return Result(f"User {user.bare_str} created", values={"jid": user.bare_str})
 
@@ -59,12 +71,8 @@ async def delete_user(call: Call, args: dict[str, Any]) -> Result:
 
 async def change_password(call: Call, args: dict[str, Any]) -> Result:
     user = account(call, args["accountjid"])
-    try:
+    with refusals(user):
         await call.deps.users.set_password(user.local, user.domain, args["password"])
-    except UserNotFound:
-        raise AdminError(f"no such user: {user.bare_str}", "item-not-found") from None
-    except ValueError as exc:
-        raise AdminError(str(exc), "not-acceptable") from None
     return Result(f"Password of {user.bare_str} changed", values={"jid": user.bare_str})
 
 
