@@ -102,7 +102,6 @@ class Rest:
     errors: dict[str, int] = field(default_factory=dict)  # condition → status, where the route differs
     json: dict[str, str] = field(default_factory=dict)  # field → JID schema name (BareJid, Domain, ...)
     query: tuple[str, ...] = ()  # parameters read from the query string
-    fixed: dict[str, Any] = field(default_factory=dict)  # arguments the route always passes
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,8 +67,8 @@ def body_params(operation: Operation, rest: Rest, path: list[str]) -> list[Param
     """The parameters a POST or PUT route takes from its JSON body (GET and DELETE have none)."""
     if rest.method not in ("POST", "PUT"):
         return []
-    taken = {*path, *rest.query, *rest.fixed}
-    return [p for p in operation.params if p.rest_name not in taken and p.name not in rest.fixed]
+    taken = {*path, *rest.query}
+    return [p for p in operation.params if p.rest_name not in taken]
 
 
 def field_schema(rest: Rest, param: Param) -> Schema:
@@ -84,7 +84,7 @@ def handler(operation: Operation, rest: Rest, path: list[str]) -> Handler:
     in_body = body_params(operation, rest, path)
 
     async def handle(request: web.Request) -> web.Response:
-        args: dict[str, Any] = dict(rest.fixed)
+        args: dict[str, Any] = {}
         for name in path:
             args[by_rest[name]] = request.match_info[name]
         for name in rest.query:

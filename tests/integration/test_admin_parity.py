@@ -94,7 +94,7 @@ async def in_thread(argv: list[str]) -> tuple[int, str, str]:
 
 
 class Doors:
-    def __init__(self, handle: RunningServer, admin: Client) -> None:
+    def __init__(self, handle: RunningServer, admin: Client | None) -> None:
         self.handle = handle
         self.admin = admin
         self.fired: list[tuple[str, str]] = []
@@ -116,6 +116,7 @@ class Doors:
         return outcome(document["note"], document["values"], document["rows"])
 
     async def adhoc(self, name: str, args: dict[str, Any]) -> Outcome:
+        assert self.admin is not None, "the ad-hoc door needs an admin client"
         try:
             reply = await run_adhoc(self.admin, OPERATIONS[name].xmpp_node, args)
         except IqError as exc:
@@ -233,3 +234,16 @@ async def test_every_operation_answers_the_same_through_every_door(tmp_path: Pat
         await check("list-login-lockouts", {}, "0 lockout(s)")
         await check("unlock-login", {"ip": "203.0.113.7"}, "No failures recorded for 203.0.113.7")
         assert covered == set(OPERATIONS), f"operations without a scenario: {set(OPERATIONS) - covered}"
+
+
+async def test_the_rest_routes_of_user_operations_fire_the_same_events(tmp_path: Path) -> None:
+    """``POST /api/v1/users`` and ``DELETE /api/v1/users/{jid}`` are the add-user/delete-user operations."""
+    async with running_server(tmp_path) as handle:
+        doors = Doors(handle, None)
+        base = f"http://127.0.0.1:{handle.server.config.http.port}/api/v1/users"
+        async with aiohttp.ClientSession(headers=KEY) as http:
+            async with http.post(base, json={"jid": "carol@localhost", "password": "pw"}) as response:
+                assert response.status == 201 and await response.json() == {"result": "User carol@localhost created"}
+            async with http.delete(f"{base}/carol@localhost") as response:
+                assert response.status == 200
+        assert doors.fired == [("user.created", "carol@localhost"), ("user.deleted", "carol@localhost")]
