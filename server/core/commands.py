@@ -24,11 +24,15 @@ if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
 
 
-def CommandContext(server: Server, caller: str, vhost: str | None) -> Call:
+class CommandContext(Call):
     """The call of ``caller`` on the running ``server`` (addressed to ``vhost``)."""
-    from tigase_py.server.admin.live import deps_of
 
-    return Call(deps_of(server), caller, vhost)
+    __slots__ = ()
+
+    def __init__(self, server: Server, caller: str, vhost: str | None) -> None:
+        from tigase_py.server.admin.live import deps_of
+
+        super().__init__(deps_of(server), caller, vhost)
 
 
 __all__ = [
