@@ -42,6 +42,8 @@ COMMAND = obj(
     node=STRING,
     admin_only=BOOLEAN,
     source=STRING,
+    scope=STRING,
+    live_only=BOOLEAN,
     params=array(PARAM),
 )
 COMMANDS = obj(("commands",), commands=array(COMMAND))
@@ -59,6 +61,8 @@ async def list_commands(request: web.Request) -> web.Response:
             "node": c.xmpp_node,
             "admin_only": c.admin_only,
             "source": c.source,
+            "scope": c.scope,
+            "live_only": c.live_only,
             "params": [
                 {
                     "name": p.name,
