@@ -17,16 +17,50 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from tigase_py.cli import admin_door, console, context
+from tigase_py.cli import admin_door, console, context, errors, local_admin
 
 if TYPE_CHECKING:
     from tigase_py.server.admin.operation import Operation, Param
 
 
 def operations() -> dict[str, Operation]:
+    """The builtin operations, and those the running server offers besides (its features' and scripts')."""
     from tigase_py.server.admin import builtin_operations
 
-    return {operation.name: operation for operation in builtin_operations()}
+    found = {operation.name: operation for operation in builtin_operations()}
+    for listed in served_operations():
+        found.setdefault(listed.name, listed)
+    return found
+
+
+def served_operations() -> list[Operation]:
+    """The operations the running server lists (``GET /api/v1/commands``), as declarations to build
+    subcommands from; they run through its admin socket. None without a config or a running server."""
+    from tigase_py.server.admin.operation import Operation, Param
+    from tigase_py.server.config.errors import ConfigError
+
+    try:
+        local = local_admin.serving(context.load())
+        status, document = local_admin.request(local, "GET", "/api/v1/commands") if local else (0, None)
+    except (ConfigError, errors.CliError):
+        return []
+    if status != 200 or not isinstance(document, dict):
+        return []
+
+    async def remote(*_: Any) -> Any:
+        raise RuntimeError("runs in the server")
+
+    return [
+        Operation(
+            c["name"], c["title"], c["description"], remote, source=c["source"], live_only=True,
+            params=tuple(
+                Param(p["name"], p["type"], p["label"], p["required"], tuple(p.get("choices") or ()),
+                      p.get("default"), positional=bool(p.get("positional")))
+                for p in c["params"]
+            ),
+        )
+        for c in document.get("commands", [])
+    ]  # fmt: skip
 
 
 def annotation(param: Param) -> Any:
@@ -87,11 +121,16 @@ def command_for(operation: Operation) -> Callable[..., None]:
 class OperationGroup(TyperGroup):
     """Lists and builds the subcommands from the operation declarations on demand."""
 
+    def known(self, ctx: Any) -> dict[str, Operation]:
+        found: dict[str, Operation] = ctx.meta.get("tigase_py.operations") or operations()
+        ctx.meta["tigase_py.operations"] = found
+        return found
+
     def list_commands(self, ctx: Any) -> list[str]:
-        return sorted(operations())
+        return sorted(self.known(ctx))
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        operation = operations().get(cmd_name)
+        operation = self.known(ctx).get(cmd_name)
         if operation is None:
             return None
         single = typer.Typer(add_completion=False)

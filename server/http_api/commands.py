@@ -33,6 +33,7 @@ PARAM = obj(
     required=BOOLEAN,
     choices=array(STRING),
     default={"type": ["string", "null"]},
+    positional=BOOLEAN,
 )
 COMMAND = obj(
     ("name", "title", "description", "node", "admin_only", "source", "params"),
@@ -71,6 +72,7 @@ async def list_commands(request: web.Request) -> web.Response:
                     "required": p.required,
                     "choices": list(p.choices),
                     "default": p.default,
+                    "positional": p.positional,
                 }
                 for p in c.params
             ],

@@ -247,3 +247,28 @@ async def test_the_rest_routes_of_user_operations_fire_the_same_events(tmp_path:
             async with http.delete(f"{base}/carol@localhost") as response:
                 assert response.status == 200
         assert doors.fired == [("user.created", "carol@localhost"), ("user.deleted", "carol@localhost")]
+
+
+async def test_a_runtime_script_is_a_cli_subcommand_while_the_server_runs(tmp_path: Path) -> None:
+    """``tigase-py admin`` lists what the running server offers besides the builtin operations."""
+    script = (
+        "from tigase_py.server.core.commands import Command, CommandResult, Param\n\n\n"
+        "async def run(ctx, args):\n"
+        "    return CommandResult(note='hello ' + args['who'])\n\n\n"
+        "command = Command(name='greet', title='Greet', description='Say hello', run=run,\n"
+        "                  params=(Param('who', 'text-single', 'Whom', required=True, positional=True),))\n"
+    )
+    async with running_server(tmp_path) as handle:
+        scripts = handle.server.config.http.scripts_dir
+        assert scripts is not None
+        scripts.mkdir(parents=True, exist_ok=True)
+        (scripts / "greet.py").write_text(script)
+        deadline = asyncio.get_running_loop().time() + 10
+        while handle.server.commands.get("greet") is None:
+            assert asyncio.get_running_loop().time() < deadline, "the script was not loaded"
+            await asyncio.sleep(0.1)
+        code, out, err = await in_thread(["--config", str(tmp_path / "tigase.toml"), "admin", "greet", "cli", "--json"])
+        assert code == 0, err
+        assert json.loads(out)["note"] == "hello cli"
+    code, _, err = await in_thread(["--config", str(tmp_path / "tigase.toml"), "admin", "greet", "cli"])
+    assert code == 2 and "No such command 'greet'" in err
