@@ -19,7 +19,7 @@ from slixmpp.exceptions import IqError
 from typer.testing import CliRunner
 
 from tests.helpers import cli_command
-from tests.integration.test_adhoc import PLUGINS
+from tests.integration.test_adhoc import PLUGINS, install_script
 from tests.integration.test_adhoc import run as run_adhoc
 from tests.xmpp_harness import TIMEOUT, Client, RunningServer, login, running_server
 from tigase_py.cli import main
@@ -259,14 +259,7 @@ async def test_a_runtime_script_is_a_cli_subcommand_while_the_server_runs(tmp_pa
         "                  params=(Param('who', 'text-single', 'Whom', required=True, positional=True),))\n"
     )
     async with running_server(tmp_path) as handle:
-        scripts = handle.server.config.http.scripts_dir
-        assert scripts is not None
-        scripts.mkdir(parents=True, exist_ok=True)
-        (scripts / "greet.py").write_text(script)
-        deadline = asyncio.get_running_loop().time() + 10
-        while handle.server.commands.get("greet") is None:
-            assert asyncio.get_running_loop().time() < deadline, "the script was not loaded"
-            await asyncio.sleep(0.1)
+        await install_script(handle, "greet", script)
         code, out, err = await in_thread(["--config", str(tmp_path / "tigase.toml"), "admin", "greet", "cli", "--json"])
         assert code == 0, err
         assert json.loads(out)["note"] == "hello cli"
