@@ -1,9 +1,11 @@
 """The CLI door of the admin layer (``server/admin``): run one operation by name.
 
-While the configured server runs (its admin socket answers), the operation runs inside it, so the server
-fires its events (``user.created``, ``vhost.added``, ...), closes sessions and keeps its counters exact.
-Otherwise it runs here on config + storage: the same handler, but events have no bus to reach; a running
-server without an admin socket gets SIGHUP (it re-reads its vhosts) and recounts its users within 10 s.
+While the configured server runs, the operation runs inside it: over its admin socket, or (without one)
+over its REST API with the first API key of ``[http]`` that has the ``admin`` scope. So the server fires
+its events (``user.created``, ``vhost.added``, ...), closes sessions and keeps its counters exact.
+Otherwise (or when the running server offers neither) it runs here on config + storage: the same
+handler, but events have no bus to reach; a running server then gets SIGHUP (it re-reads its vhosts)
+and recounts its users within 10 s.
 Operations on live state (sessions, lockouts, metrics) need the running server (exit 3 without it).
 """
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from tigase_py.server.config.schema import ServerConfig
 
 OFFLINE_CALLER = "local:cli"
+TIMEOUT = 10.0
 
 
 def run(config: ServerConfig, name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +27,39 @@ def run(config: ServerConfig, name: str, args: dict[str, Any]) -> dict[str, Any]
     local = local_admin.serving(config)
     if local is not None:
         return local_admin.run_command(local, name, args)
+    if context.running_pid(config.server.pidfile) is not None:
+        key = admin_key(config)
+        if config.http.enabled and key is not None:
+            return run_over_http(key, name, args)
+        console.warning(
+            "the server runs without an admin socket, and [http] has no API key with the admin scope: "
+            "working on storage directly"
+        )
     return run_offline(config, name, args)
+
+
+def admin_key(config: ServerConfig) -> str | None:
+    """The first configured API key with the ``admin`` scope."""
+    http = config.http
+    return next((key for name, key in http.api_keys.items() if "admin" in http.scopes_of(name)), None)
+
+
+def run_over_http(api_key: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run the operation in the running server over its REST API (``[http]`` of the config)."""
+    import asyncio
+
+    from tigase_py.cli.commands.status import config_defaults
+    from tigase_py.monitoring import model
+    from tigase_py.monitoring.http import HttpTarget
+    from tigase_py.monitoring.rest_command import run_command
+
+    url = config_defaults().http_url or "http://127.0.0.1:5280"
+    try:
+        return asyncio.run(run_command(HttpTarget(url=url, api_key=api_key), name, args, TIMEOUT))
+    except model.ProbeFailure as exc:
+        if exc.kind == "unreachable":
+            raise errors.Unreachable(str(exc)) from None
+        raise errors.CliError(str(exc).removeprefix(f"http: {name}: ")) from None
 
 
 def run_offline(config: ServerConfig, name: str, args: dict[str, Any]) -> dict[str, Any]:

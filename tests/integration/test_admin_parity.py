@@ -265,3 +265,17 @@ async def test_a_runtime_script_is_a_cli_subcommand_while_the_server_runs(tmp_pa
         assert json.loads(out)["note"] == "hello cli"
     code, _, err = await in_thread(["--config", str(tmp_path / "tigase.toml"), "admin", "greet", "cli"])
     assert code == 2 and "No such command 'greet'" in err
+
+
+async def test_without_an_admin_socket_the_cli_goes_through_rest(tmp_path: Path) -> None:
+    """A running server without an admin socket still runs the CLI's operations itself (REST, admin key)."""
+    async with running_server(tmp_path, extra="[admin_socket]\nenabled = false\n") as handle:
+        doors = Doors(handle, None)
+        config = ["--config", str(tmp_path / "tigase.toml")]
+        code, _, err = await in_thread([*config, "user", "add", "dora@localhost", "--password", "pw"])
+        assert code == 0, err
+        code, out, err = await in_thread([*config, "session", "list", "--json"])
+        assert code == 0 and json.loads(out)["sessions"] == [], err
+        code, _, err = await in_thread([*config, "user", "add", "dora@localhost", "--password", "pw"])
+        assert code == 1 and err.strip() == "error: dora@localhost already exists"
+        assert doors.fired == [("user.created", "dora@localhost")]
