@@ -19,10 +19,12 @@ ACCOUNT = Param("accountjid", "jid-single", "The Jabber ID for the account", req
 ACCOUNTS = Param("accountjids", "jid-multi", "The Jabber ID(s)", required=True, rest="jid", positional=True)
 PASSWORD = Param("password", "text-private", "The password for this account", required=True)
 BY_PATH = {"jid-malformed": 404, "item-not-found": 404}  # a JID in the path that is not an account: 404
-USERS = {
+STRINGS = {"type": "array", "items": {"type": "string"}}
+USERS = {"type": "object", "required": ["users"], "properties": {"users": STRINGS}}
+USER_INFO = {
     "type": "object",
-    "required": ["users"],
-    "properties": {"users": {"type": "array", "items": {"type": "string"}}},
+    "required": ["jid", "resources"],
+    "properties": {"jid": {"type": "string"}, "resources": {**STRINGS, "type": ["array", "null"]}},
 }
 
 
@@ -132,7 +134,7 @@ def operations() -> list[Operation]:
         Operation(
             "user-info", "User Information", "Whether an account exists and its online resources", user_info,
             (ACCOUNT,), scope="read",
-            rest=Rest("GET", "/api/v1/users/{jid}", "userInfo", "users", errors=BY_PATH,
+            rest=Rest("GET", "/api/v1/users/{jid}", "userInfo", "users", errors=BY_PATH, response=USER_INFO,
                       answer=lambda result: result.values),
         ),
         Operation("user-exists", "User Exists", "Whether an account exists", user_exists, (ACCOUNT,), scope="read"),

@@ -131,4 +131,4 @@ def routes() -> list[Route]:
     return [route(op, op.rest) for op in builtin_operations() if op.rest is not None]
 
 
-__all__ = ["CALLER", "ERROR", "STATUS_OF", "execute", "routes"]
+__all__ = ["CALLER", "STATUS_OF", "execute", "routes"]

@@ -244,8 +244,12 @@ async def test_the_rest_routes_of_user_operations_fire_the_same_events(tmp_path:
         async with aiohttp.ClientSession(headers=KEY) as http:
             async with http.post(base, json={"jid": "carol@localhost", "password": "pw"}) as response:
                 assert response.status == 201 and await response.json() == {"result": "User carol@localhost created"}
+            async with http.get(f"{base}/carol@localhost") as response:
+                assert await response.json() == {"jid": "carol@localhost", "resources": []}
             async with http.delete(f"{base}/carol@localhost") as response:
                 assert response.status == 200
+            async with http.get(f"{base}/carol@localhost") as response:
+                assert response.status == 404
         assert doors.fired == [("user.created", "carol@localhost"), ("user.deleted", "carol@localhost")]
 
 
