@@ -3,6 +3,8 @@ registry (built-in or script), ``/api/v1/scripts`` lists, uploads and removes sc
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from tigase_py.server.core.scripts import ScriptError, ScriptManager
@@ -27,24 +29,15 @@ SCRIPTS_KEY = web.AppKey("scripts", ScriptManager)
 
 PARAM = obj(
     ("name", "type", "label", "required"),
-    name=STRING,
-    type=STRING,
-    label=STRING,
-    required=BOOLEAN,
+    **dict.fromkeys(("name", "type", "label"), STRING),
+    **dict.fromkeys(("required", "positional"), BOOLEAN),
     choices=array(STRING),
     default={"type": ["string", "null"]},
-    positional=BOOLEAN,
 )
 COMMAND = obj(
     ("name", "title", "description", "node", "admin_only", "source", "params"),
-    name=STRING,
-    title=STRING,
-    description=STRING,
-    node=STRING,
-    admin_only=BOOLEAN,
-    source=STRING,
-    scope=STRING,
-    live_only=BOOLEAN,
+    **dict.fromkeys(("name", "title", "description", "node", "source", "scope"), STRING),
+    **dict.fromkeys(("admin_only", "live_only"), BOOLEAN),
     params=array(PARAM),
 )
 COMMANDS = obj(("commands",), commands=array(COMMAND))
@@ -53,29 +46,22 @@ SCRIPT = obj(("file", "loaded"), file=STRING, loaded=BOOLEAN, command=STRING, er
 SCRIPTS = obj(("scripts",), scripts=array(SCRIPT))
 
 
+PARAM_FIELDS = ("name", "type", "label", "required", "choices", "default", "positional")
+COMMAND_FIELDS = ("name", "title", "description", "admin_only", "source", "scope", "live_only")
+
+
+def described(item: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The named attributes of a declaration as JSON values (tuples become lists)."""
+    found = {name: getattr(item, name) for name in fields}
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in found.items()}
+
+
 async def list_commands(request: web.Request) -> web.Response:
     commands = [
         {
-            "name": c.name,
-            "title": c.title,
-            "description": c.description,
+            **described(c, COMMAND_FIELDS),
             "node": c.xmpp_node,
-            "admin_only": c.admin_only,
-            "source": c.source,
-            "scope": c.scope,
-            "live_only": c.live_only,
-            "params": [
-                {
-                    "name": p.name,
-                    "type": p.type,
-                    "label": p.label,
-                    "required": p.required,
-                    "choices": list(p.choices),
-                    "default": p.default,
-                    "positional": p.positional,
-                }
-                for p in c.params
-            ],
+            "params": [described(p, PARAM_FIELDS) for p in c.params],
         }
         for c in server_of(request).commands.all()
     ]
