@@ -56,7 +56,7 @@ def operations() -> list[Operation]:
             announce,
             (Param("subject", "text-single", "Subject"),
              Param("announcement", "text-multi", "Announcement", required=True, rest="body"), VHOST),
-            node=ADMIN_NODE + "announce", live_only=True,
+            node=ADMIN_NODE + "announce", live_only=True, returns=("delivered",),
             rest=Rest("POST", "/api/v1/broadcast", "broadcast", "messages", response=DELIVERED,
                       answer=lambda result: {"delivered": result.values["delivered"]}, json={"vhost": "Domain"}),
         ),
@@ -68,7 +68,7 @@ def operations() -> list[Operation]:
              Param("subject", "text-single", "Subject"),
              Param("type", "list-single", "Message type", choices=MESSAGE_TYPES, default="chat"),
              Param("from", "jid-single", "Sender (default: the server)")),
-            live_only=True,
+            live_only=True, returns=("to",),
             rest=Rest("POST", "/api/v1/messages", "sendMessage", "messages", 202),
         ),
     ]  # fmt: skip

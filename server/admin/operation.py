@@ -4,7 +4,8 @@
         "add-user", "Add a User", "Create an account", add_user,
         params=(Param("accountjid", "jid-single", "The Jabber ID", required=True, rest="jid", positional=True),
                 Param("password", "text-private", "Password", required=True)),
-        node=ADMIN + "add-user",
+        node=ADMIN_NODE + "add-user",
+        returns=("jid",),
         rest=Rest("POST", "/api/v1/users", "addUser", "users", status=201),
     )
 
@@ -129,6 +130,8 @@ class Operation:
     scope: str = "admin"  # the API key scope a REST caller needs: "read" for operations that change nothing
     rest: Rest | None = None
     live_only: bool = False  # needs the running server (sessions, lockouts, metrics): no offline CLI
+    returns: tuple[str, ...] = ()  # the result shape: names of its values ...
+    columns: tuple[str, ...] = ()  # ... and the columns of its rows
 
     @property
     def xmpp_node(self) -> str:

@@ -74,21 +74,22 @@ def operations() -> list[Operation]:
     return [
         Operation(
             "end-user-session", "End User Session", "Disconnect sessions (a bare JID ends all of them)",
-            end_session, (accounts,), node=ADMIN_NODE + "end-user-session", live_only=True,
+            end_session, (accounts,), node=ADMIN_NODE + "end-user-session", live_only=True, returns=("ended",),
             rest=Rest("DELETE", "/api/v1/sessions/{full_jid:.+}", "kickSession", "sessions",
                       errors={"jid-malformed": 404}),
         ),
         Operation(
             "get-online-users-num", "Get Number of Online Users", "Count online accounts", online_num, (VHOST,),
-            node=ADMIN_NODE + "get-online-users-num", scope="read", live_only=True,
+            node=ADMIN_NODE + "get-online-users-num", scope="read", live_only=True, returns=("onlineusersnum",),
         ),
         Operation(
             "get-online-users-list", "Get List of Online Users", "List online accounts", online_list,
             (MAX_ITEMS, VHOST), node=ADMIN_NODE + "get-online-users-list", scope="read", live_only=True,
+            returns=("onlineuserjids",),
         ),
         Operation(
             "list-sessions", "List Sessions", "Every bound client session", list_sessions, (VHOST,),
-            scope="read", live_only=True,
+            scope="read", live_only=True, columns=tuple(SESSION["required"]),
             rest=Rest("GET", "/api/v1/sessions", "listSessions", "sessions", response=SESSIONS,
                       answer=lambda result: {"sessions": result.rows}),
         ),

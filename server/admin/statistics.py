@@ -63,7 +63,7 @@ def operations() -> list[Operation]:
         Operation(
             "get-statistics", "Get Statistics", "Every server metric, optionally filtered by a substring of its name",
             statistics, (Param("filter", "text-single", "Only metrics whose name contains"),),
-            node=STATISTICS_NODE, scope="read", live_only=True,
+            node=STATISTICS_NODE, scope="read", live_only=True, columns=("name", "value"),
         ),
         Operation(
             "unlock-login", "Unlock Logins",
@@ -71,11 +71,11 @@ def operations() -> list[Operation]:
             unlock_login,
             (Param("accountjid", "jid-single", "Account to unlock"),
              Param("ip", "text-single", "Client IP address to unlock")),
-            live_only=True,
+            live_only=True, returns=("unlocked", "entries_cleared"),
         ),
         Operation(
             "list-login-lockouts", "List Login Lockouts",
             "Accounts and IPs locked out after failed logins or too many registrations", list_lockouts,
-            scope="read", live_only=True,
+            scope="read", live_only=True, columns=("kind", "account", "ip", "failures", "seconds_left"),
         ),
     ]  # fmt: skip

@@ -107,35 +107,37 @@ def operations() -> list[Operation]:
     return [
         Operation(
             "add-user", "Add a User", "Create an account", add_user, (ACCOUNT, PASSWORD, verify),
-            node=ADMIN_NODE + "add-user",
+            node=ADMIN_NODE + "add-user", returns=("jid",),
             rest=Rest("POST", "/api/v1/users", "addUser", "users", 201, errors={"item-not-found": 400},
                       json={"jid": "BareJid"}),
         ),
         Operation(
             "delete-user", "Delete a User", "Delete accounts and all their data", delete_user, (ACCOUNTS,),
-            node=ADMIN_NODE + "delete-user",
+            node=ADMIN_NODE + "delete-user", returns=("deleted", "notfound"),
             rest=Rest("DELETE", "/api/v1/users/{jid}", "deleteUser", "users", errors=BY_PATH),
         ),
         Operation(
             "change-user-password", "Change User Password", "Set an account's password", change_password,
-            (ACCOUNT, PASSWORD), node=ADMIN_NODE + "change-user-password",
+            (ACCOUNT, PASSWORD), node=ADMIN_NODE + "change-user-password", returns=("jid",),
             rest=Rest("PUT", "/api/v1/users/{jid}/password", "setPassword", "users", errors=BY_PATH),
         ),
         Operation(
             "get-registered-users-num", "Get Number of Registered Users", "Count accounts", registered_num,
-            (VHOST,), node=ADMIN_NODE + "get-registered-users-num", scope="read",
+            (VHOST,), node=ADMIN_NODE + "get-registered-users-num", scope="read", returns=("registeredusersnum",),
         ),
         Operation(
             "get-registered-users-list", "Get List of Registered Users", "List accounts", registered_list,
             (MAX_ITEMS, VHOST), node=ADMIN_NODE + "get-registered-users-list", scope="read",
+            returns=("registereduserjids",),
             rest=Rest("GET", "/api/v1/users", "listUsers", "users", query=("vhost",), response=USERS,
                       answer=lambda result: {"users": result.values["registereduserjids"]}),
         ),
         Operation(
             "user-info", "User Information", "Whether an account exists and its online resources", user_info,
-            (ACCOUNT,), scope="read",
+            (ACCOUNT,), scope="read", returns=("jid", "resources"),
             rest=Rest("GET", "/api/v1/users/{jid}", "userInfo", "users", errors=BY_PATH, response=USER_INFO,
                       answer=lambda result: result.values),
         ),
-        Operation("user-exists", "User Exists", "Whether an account exists", user_exists, (ACCOUNT,), scope="read"),
+        Operation("user-exists", "User Exists", "Whether an account exists", user_exists, (ACCOUNT,), scope="read",
+                  returns=("jid", "exists")),
     ]  # fmt: skip

@@ -51,18 +51,18 @@ async def list_vhosts(call: Call, args: dict[str, Any]) -> Result:
 def operations() -> list[Operation]:
     return [
         Operation(
-            "add-vhost", "Add a Virtual Host", "Serve a new domain", add_vhost, (DOMAIN,),
+            "add-vhost", "Add a Virtual Host", "Serve a new domain", add_vhost, (DOMAIN,), returns=("vhost",),
             rest=Rest("POST", "/api/v1/vhosts", "addVhost", "vhosts", 201, json={"vhost": "Domain"}),
         ),
         Operation(
             "remove-vhost", "Remove a Virtual Host", "Stop serving a domain added at run time", remove_vhost,
-            (DOMAIN,),
+            (DOMAIN,), returns=("vhost",),
             rest=Rest("DELETE", "/api/v1/vhosts/{vhost}", "removeVhost", "vhosts",
                       errors={"not-allowed": 409, "jid-malformed": 404}),
         ),
         Operation(
             "list-vhosts", "List Virtual Hosts", "Served domains, from the config file and added at run time",
-            list_vhosts, scope="read",
+            list_vhosts, scope="read", returns=("vhosts",), columns=("name", "source"),
             rest=Rest("GET", "/api/v1/vhosts", "listVhosts", "vhosts", response=VHOSTS,
                       answer=lambda result: {"vhosts": result.values["vhosts"]}),
         ),

@@ -38,6 +38,7 @@ COMMAND = obj(
     ("name", "title", "description", "node", "admin_only", "source", "params"),
     **dict.fromkeys(("name", "title", "description", "node", "source", "scope"), STRING),
     **dict.fromkeys(("admin_only", "live_only"), BOOLEAN),
+    **dict.fromkeys(("returns", "columns"), array(STRING)),
     params=array(PARAM),
 )
 COMMANDS = obj(("commands",), commands=array(COMMAND))
@@ -47,7 +48,7 @@ SCRIPTS = obj(("scripts",), scripts=array(SCRIPT))
 
 
 PARAM_FIELDS = ("name", "type", "label", "required", "choices", "default", "positional")
-COMMAND_FIELDS = ("name", "title", "description", "admin_only", "source", "scope", "live_only")
+COMMAND_FIELDS = ("name", "title", "description", "admin_only", "source", "scope", "live_only", "returns", "columns")
 
 
 def described(item: object, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -189,6 +189,9 @@ async def test_every_operation_answers_the_same_through_every_door(tmp_path: Pat
         async def check(name: str, args: dict[str, Any], expected: str | None = None) -> Outcome:
             covered.add(name)
             done = await each_door(doors, name, args)
+            declared = OPERATIONS[name]  # the result has the declared shape
+            assert set(done.values) <= set(declared.returns), (name, done.values)
+            assert all(set(row) <= set(declared.columns) for row in done.rows), (name, done.rows)
             if expected is not None:
                 assert expected in json.dumps(done.__dict__), (name, done)
             return done
