@@ -13,9 +13,12 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core import admin_commands, lockout_commands, stats
+from tigase_py.server import admin
+from tigase_py.server.admin.live import deps_of
+from tigase_py.server.admin.operation import Registry
+from tigase_py.server.core import stats
 from tigase_py.server.core.capabilities import Capabilities, ServedHosts, ServerSettings
-from tigase_py.server.core.commands import CommandContext, CommandRegistry
+from tigase_py.server.core.commands import CommandContext
 from tigase_py.server.core.events import EventBus
 from tigase_py.server.core.login_guard import LoginGuard
 from tigase_py.server.core.metrics import MetricsRegistry
@@ -47,10 +50,8 @@ class Server:
         self.admission = Admission(config.limits)
         self.metrics = MetricsRegistry()
         self.stats = stats.CoreMetrics(self.metrics)
-        self.commands = CommandRegistry()
-        admin_commands.register_all(self.commands)
-        for command in lockout_commands.commands():
-            self.commands.register(command)
+        self.commands = Registry(lambda: deps_of(self))
+        admin.register_builtins(self.commands)
         self.registered_users: dict[str, int] = {}
         stats.register_process_metrics(self.metrics, self)
         stats.instrument_storage(storage, self.stats)
