@@ -14,6 +14,7 @@ from tigase_py.server.modules.presence.common import (
     state_of,
 )
 from tigase_py.server.modules.presence.subscription import State, inbound, outbound
+from tigase_py.server.stores.roster import ROSTER
 
 if TYPE_CHECKING:
     from tigase_py.server.core.module import ModuleContext, StanzaContext
@@ -42,7 +43,7 @@ async def handle_outbound(ctx: StanzaContext, kind: str) -> None:
     contact = to.bare_str
     if contact == owner:
         return
-    roster = module.storage.roster
+    roster = module.store(ROSTER)
     item = await roster.get_item(owner, contact)
     before = state_of(item)
     step = outbound(before, kind)
@@ -67,7 +68,7 @@ async def handle_inbound(ctx: StanzaContext, kind: str) -> None:
         if kind == "subscribe":
             await module.route(presence("unsubscribed", owner, peer))
         return
-    roster = module.storage.roster
+    roster = module.store(ROSTER)
     item = await roster.get_item(owner, peer)
     before = state_of(item)
     step = inbound(before, kind)
