@@ -37,39 +37,42 @@ async def test_vhosts(storage: Storage) -> None:
 
 
 async def test_roster_put_get_replace(feature_stores: Stores) -> None:
-    assert await feature_stores.get(ROSTER).get_items(ALICE) == []
-    assert await feature_stores.get(ROSTER).get_item(ALICE, BOB) is None
+    roster = feature_stores.get(ROSTER)
+    assert await roster.get_items(ALICE) == []
+    assert await roster.get_item(ALICE, BOB) is None
     bob = RosterItem(BOB, name="Bob", subscription="both", groups=("Friends", "Work", "Friends"))
-    await feature_stores.get(ROSTER).put_item(ALICE, bob)
-    stored = await feature_stores.get(ROSTER).get_item(ALICE, BOB)
+    await roster.put_item(ALICE, bob)
+    stored = await roster.get_item(ALICE, BOB)
     assert stored == RosterItem(BOB, name="Bob", subscription="both", groups=("Friends", "Work"))
     carol = RosterItem("carol@example.net", subscription="none", ask=True, pending_in=True, approved=True)
-    await feature_stores.get(ROSTER).put_item(ALICE, carol)
-    await feature_stores.get(ROSTER).put_item(ALICE, RosterItem(BOB, name=None, subscription="from", groups=("Ünïcode",)))
-    assert await feature_stores.get(ROSTER).get_items(ALICE) == [
+    await roster.put_item(ALICE, carol)
+    await roster.put_item(ALICE, RosterItem(BOB, name=None, subscription="from", groups=("Ünïcode",)))
+    assert await roster.get_items(ALICE) == [
         RosterItem(BOB, name=None, subscription="from", groups=("Ünïcode",)),
         carol,
     ]
-    assert await feature_stores.get(ROSTER).get_items(BOB) == []
+    assert await roster.get_items(BOB) == []
 
 
 async def test_roster_versions_increase(feature_stores: Stores) -> None:
-    assert await feature_stores.get(ROSTER).get_version(ALICE) == 0
-    v1 = await feature_stores.get(ROSTER).put_item(ALICE, RosterItem(BOB))
-    v2 = await feature_stores.get(ROSTER).put_item(ALICE, RosterItem(BOB, name="Bob"))
-    v3 = await feature_stores.get(ROSTER).put_item(ALICE, RosterItem("carol@example.net"))
+    roster = feature_stores.get(ROSTER)
+    assert await roster.get_version(ALICE) == 0
+    v1 = await roster.put_item(ALICE, RosterItem(BOB))
+    v2 = await roster.put_item(ALICE, RosterItem(BOB, name="Bob"))
+    v3 = await roster.put_item(ALICE, RosterItem("carol@example.net"))
     assert 0 < v1 < v2 < v3
-    assert await feature_stores.get(ROSTER).get_version(ALICE) == v3
-    v4 = await feature_stores.get(ROSTER).remove_item(ALICE, BOB)
+    assert await roster.get_version(ALICE) == v3
+    v4 = await roster.remove_item(ALICE, BOB)
     assert v4 > v3
-    assert await feature_stores.get(ROSTER).remove_item(ALICE, BOB) == v4  # idempotent: nothing removed, no bump
-    assert await feature_stores.get(ROSTER).get_version(BOB) == 0
-    assert [item.jid for item in await feature_stores.get(ROSTER).get_items(ALICE)] == ["carol@example.net"]
+    assert await roster.remove_item(ALICE, BOB) == v4  # idempotent: nothing removed, no bump
+    assert await roster.get_version(BOB) == 0
+    assert [item.jid for item in await roster.get_items(ALICE)] == ["carol@example.net"]
 
 
 async def test_roster_concurrent_puts_get_distinct_versions(feature_stores: Stores) -> None:
+    roster = feature_stores.get(ROSTER)
     versions = await asyncio.gather(
-        *(feature_stores.get(ROSTER).put_item(ALICE, RosterItem(f"c{i}@example.net")) for i in range(10))
+        *(roster.put_item(ALICE, RosterItem(f"c{i}@example.net")) for i in range(10))
     )
     assert sorted(versions) == list(range(1, 11))
 
@@ -80,73 +83,79 @@ def test_roster_item_rejects_bad_subscription() -> None:
 
 
 async def test_offline_queue_and_limit(feature_stores: Stores) -> None:
-    assert await feature_stores.get(OFFLINE).fetch(ALICE) == []
+    offline = feature_stores.get(OFFLINE)
+    assert await offline.fetch(ALICE) == []
     for n in range(3):
-        assert await feature_stores.get(OFFLINE).push(ALICE, f"<message id='{n}'/>", limit=3)
-    assert not await feature_stores.get(OFFLINE).push(ALICE, "<message id='over'/>", limit=3)
-    assert await feature_stores.get(OFFLINE).count(ALICE) == 3
-    assert await feature_stores.get(OFFLINE).push(BOB, "<message id='b'/>", limit=3)
-    queued = await feature_stores.get(OFFLINE).fetch(ALICE)
+        assert await offline.push(ALICE, f"<message id='{n}'/>", limit=3)
+    assert not await offline.push(ALICE, "<message id='over'/>", limit=3)
+    assert await offline.count(ALICE) == 3
+    assert await offline.push(BOB, "<message id='b'/>", limit=3)
+    queued = await offline.fetch(ALICE)
     assert [xml for _, xml in queued] == [f"<message id='{n}'/>" for n in range(3)]
     ids = [message_id for message_id, _ in queued]
     assert ids == sorted(ids)
-    await feature_stores.get(OFFLINE).delete(ALICE, ids[:2])
-    await feature_stores.get(OFFLINE).delete(BOB, ids)  # other owner's ids: nothing happens
-    await feature_stores.get(OFFLINE).delete(ALICE, [])
-    assert [xml for _, xml in await feature_stores.get(OFFLINE).fetch(ALICE)] == ["<message id='2'/>"]
-    assert await feature_stores.get(OFFLINE).push(ALICE, "<message id='again'/>", limit=3)
-    assert await feature_stores.get(OFFLINE).count(BOB) == 1
+    await offline.delete(ALICE, ids[:2])
+    await offline.delete(BOB, ids)  # other owner's ids: nothing happens
+    await offline.delete(ALICE, [])
+    assert [xml for _, xml in await offline.fetch(ALICE)] == ["<message id='2'/>"]
+    assert await offline.push(ALICE, "<message id='again'/>", limit=3)
+    assert await offline.count(BOB) == 1
 
 
 async def test_offline_limit_zero_stores_nothing(feature_stores: Stores) -> None:
-    assert not await feature_stores.get(OFFLINE).push(ALICE, "<message/>", limit=0)
-    assert await feature_stores.get(OFFLINE).count(ALICE) == 0
+    offline = feature_stores.get(OFFLINE)
+    assert not await offline.push(ALICE, "<message/>", limit=0)
+    assert await offline.count(ALICE) == 0
 
 
 async def test_offline_large_stanza(feature_stores: Stores) -> None:
+    offline = feature_stores.get(OFFLINE)
     body = "x" * 200_000  # above MySQL TEXT (64 KiB): needs MEDIUMTEXT
-    assert await feature_stores.get(OFFLINE).push(ALICE, f"<message><body>{body}</body></message>", limit=10)
-    [(_, xml)] = await feature_stores.get(OFFLINE).fetch(ALICE)
+    assert await offline.push(ALICE, f"<message><body>{body}</body></message>", limit=10)
+    [(_, xml)] = await offline.fetch(ALICE)
     assert len(xml) > 200_000
 
 
 async def test_user_xml(feature_stores: Stores) -> None:
-    assert await feature_stores.get(USER_XML).get(ALICE, "vcard", "") is None
-    await feature_stores.get(USER_XML).set(ALICE, "vcard", "", "<vCard xmlns='vcard-temp'><FN>Alice</FN></vCard>")
-    await feature_stores.get(USER_XML).set(ALICE, "private", "storage:bookmarks", "<storage xmlns='storage:bookmarks'/>")
+    documents = feature_stores.get(USER_XML)
+    assert await documents.get(ALICE, "vcard", "") is None
+    await documents.set(ALICE, "vcard", "", "<vCard xmlns='vcard-temp'><FN>Alice</FN></vCard>")
+    await documents.set(ALICE, "private", "storage:bookmarks", "<storage xmlns='storage:bookmarks'/>")
     big = "<vCard xmlns='vcard-temp'><PHOTO>" + "A" * 300_000 + "</PHOTO></vCard>"
-    await feature_stores.get(USER_XML).set(ALICE, "vcard", "", big)
-    assert await feature_stores.get(USER_XML).get(ALICE, "vcard", "") == big
-    assert await feature_stores.get(USER_XML).get(ALICE, "private", "storage:bookmarks") == ("<storage xmlns='storage:bookmarks'/>")
-    assert await feature_stores.get(USER_XML).get(BOB, "vcard", "") is None
-    await feature_stores.get(USER_XML).delete(ALICE, "vcard", "")
-    await feature_stores.get(USER_XML).delete(ALICE, "vcard", "")
-    assert await feature_stores.get(USER_XML).get(ALICE, "vcard", "") is None
-    assert await feature_stores.get(USER_XML).get(ALICE, "private", "storage:bookmarks") is not None
+    await documents.set(ALICE, "vcard", "", big)
+    assert await documents.get(ALICE, "vcard", "") == big
+    assert await documents.get(ALICE, "private", "storage:bookmarks") == ("<storage xmlns='storage:bookmarks'/>")
+    assert await documents.get(BOB, "vcard", "") is None
+    await documents.delete(ALICE, "vcard", "")
+    await documents.delete(ALICE, "vcard", "")
+    assert await documents.get(ALICE, "vcard", "") is None
+    assert await documents.get(ALICE, "private", "storage:bookmarks") is not None
 
 
 async def test_blocking(feature_stores: Stores) -> None:
-    assert await feature_stores.get(BLOCKING).list(ALICE) == []
-    await feature_stores.get(BLOCKING).add(ALICE, ["spam@example.net", "bad.example", "spam@example.net"])
-    await feature_stores.get(BLOCKING).add(ALICE, ["bad.example", "troll@example.org"])
-    await feature_stores.get(BLOCKING).add(BOB, ["x@example.net"])
-    assert await feature_stores.get(BLOCKING).list(ALICE) == ["bad.example", "spam@example.net", "troll@example.org"]
-    await feature_stores.get(BLOCKING).remove(ALICE, ["bad.example", "never@blocked"])
-    assert await feature_stores.get(BLOCKING).list(ALICE) == ["spam@example.net", "troll@example.org"]
-    await feature_stores.get(BLOCKING).remove(ALICE, [])
-    assert len(await feature_stores.get(BLOCKING).list(ALICE)) == 2
-    await feature_stores.get(BLOCKING).remove(ALICE, None)
-    assert await feature_stores.get(BLOCKING).list(ALICE) == []
-    assert await feature_stores.get(BLOCKING).list(BOB) == ["x@example.net"]
+    blocking = feature_stores.get(BLOCKING)
+    assert await blocking.list(ALICE) == []
+    await blocking.add(ALICE, ["spam@example.net", "bad.example", "spam@example.net"])
+    await blocking.add(ALICE, ["bad.example", "troll@example.org"])
+    await blocking.add(BOB, ["x@example.net"])
+    assert await blocking.list(ALICE) == ["bad.example", "spam@example.net", "troll@example.org"]
+    await blocking.remove(ALICE, ["bad.example", "never@blocked"])
+    assert await blocking.list(ALICE) == ["spam@example.net", "troll@example.org"]
+    await blocking.remove(ALICE, [])
+    assert len(await blocking.list(ALICE)) == 2
+    await blocking.remove(ALICE, None)
+    assert await blocking.list(ALICE) == []
+    assert await blocking.list(BOB) == ["x@example.net"]
 
 
 async def test_last_activity(feature_stores: Stores) -> None:
-    assert await feature_stores.get(LAST_ACTIVITY).get(ALICE) is None
-    await feature_stores.get(LAST_ACTIVITY).set(ALICE, 1_700_000_000, "Gone fishing")
-    assert await feature_stores.get(LAST_ACTIVITY).get(ALICE) == (1_700_000_000, "Gone fishing")
-    await feature_stores.get(LAST_ACTIVITY).set(ALICE, 1_800_000_000, "")
-    assert await feature_stores.get(LAST_ACTIVITY).get(ALICE) == (1_800_000_000, "")
-    assert await feature_stores.get(LAST_ACTIVITY).get(BOB) is None
+    last = feature_stores.get(LAST_ACTIVITY)
+    assert await last.get(ALICE) is None
+    await last.set(ALICE, 1_700_000_000, "Gone fishing")
+    assert await last.get(ALICE) == (1_700_000_000, "Gone fishing")
+    await last.set(ALICE, 1_800_000_000, "")
+    assert await last.get(ALICE) == (1_800_000_000, "")
+    assert await last.get(BOB) is None
 
 
 def test_every_store_implements_its_protocol() -> None:
