@@ -89,8 +89,14 @@ async def create_previous_release_database(url: str) -> None:
             await conn.execute(sa.insert(users).values(**alice))
             await conn.execute(
                 sa.insert(roster_items).values(
-                    owner="alice@example.com", jid="bob@example.com", name="Bob", subscription="both",
-                    ask=False, pending_in=False, approved=False, group_names='["Friends"]',
+                    owner="alice@example.com",
+                    jid="bob@example.com",
+                    name="Bob",
+                    subscription="both",
+                    ask=False,
+                    pending_in=False,
+                    approved=False,
+                    group_names='["Friends"]',
                 )
             )
     finally:
