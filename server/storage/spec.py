@@ -45,8 +45,9 @@ class StoreSpec(Generic[P]):
     `ctx.store(ROSTER)` is a `RosterStore` to the type checker.
 
     `protocol` is the runtime-checkable Protocol (contract tests check both implementations against
-    it); `migrations` is an Alembic version folder whose revisions carry the branch label `branch`
-    (default: `name`); `tables` are the store's tables on the shared metadata.
+    it); `tables` are the store's tables on the shared metadata (default: the SQL class's `tables`);
+    `migrations` is an Alembic version folder whose revisions carry the branch label `branch`
+    (default: `name`).
     """
 
     name: str
@@ -56,6 +57,10 @@ class StoreSpec(Generic[P]):
     tables: tuple[sa.Table, ...] = ()
     migrations: Path | None = None
     branch: str | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not self.tables:
+            object.__setattr__(self, "tables", tuple(getattr(self.sql, "tables", ())))
 
     @property
     def branch_label(self) -> str:

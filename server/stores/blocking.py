@@ -72,10 +72,4 @@ class MemoryBlockingStore(MemoryOwnerStore[set[str]]):
         return await self.list(owner)
 
 
-BLOCKING = StoreSpec[BlockingStore](
-    name="blocking",
-    protocol=BlockingStore,
-    sql=SqlBlockingStore,
-    memory=MemoryBlockingStore,
-    tables=SqlBlockingStore.tables,
-)
+BLOCKING = StoreSpec[BlockingStore]("blocking", BlockingStore, sql=SqlBlockingStore, memory=MemoryBlockingStore)

@@ -61,9 +61,5 @@ class MemoryLastActivityStore(MemoryOwnerStore[tuple[int, str]]):
 
 
 LAST_ACTIVITY = StoreSpec[LastActivityStore](
-    name="last_activity",
-    protocol=LastActivityStore,
-    sql=SqlLastActivityStore,
-    memory=MemoryLastActivityStore,
-    tables=SqlLastActivityStore.tables,
+    "last_activity", LastActivityStore, sql=SqlLastActivityStore, memory=MemoryLastActivityStore
 )

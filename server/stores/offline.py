@@ -104,10 +104,4 @@ class MemoryOfflineStore(MemoryOwnerStore[dict[int, str]]):
         return [xml for _, xml in await self.fetch(owner)]
 
 
-OFFLINE = StoreSpec[OfflineStore](
-    name="offline",
-    protocol=OfflineStore,
-    sql=SqlOfflineStore,
-    memory=MemoryOfflineStore,
-    tables=SqlOfflineStore.tables,
-)
+OFFLINE = StoreSpec[OfflineStore]("offline", OfflineStore, sql=SqlOfflineStore, memory=MemoryOfflineStore)

@@ -21,9 +21,7 @@ roster_items = owner_table(
     sa.Column("jid", sa.String(JID_LENGTH), nullable=False),
     sa.Column("name", sa.String(1023), nullable=True),
     sa.Column("subscription", sa.String(4), nullable=False),
-    sa.Column("ask", sa.Boolean, nullable=False),
-    sa.Column("pending_in", sa.Boolean, nullable=False),
-    sa.Column("approved", sa.Boolean, nullable=False),
+    *(sa.Column(flag, sa.Boolean, nullable=False) for flag in ("ask", "pending_in", "approved")),
     sa.Column("group_names", sa.Text, nullable=False),
     unique=("jid",),
 )
@@ -195,10 +193,4 @@ class MemoryRosterStore(MemoryOwnerStore[MemoryRoster]):
         return export_roster(await self.get_items(owner), await self.get_version(owner))
 
 
-ROSTER = StoreSpec[RosterStore](
-    name="roster",
-    protocol=RosterStore,
-    sql=SqlRosterStore,
-    memory=MemoryRosterStore,
-    tables=SqlRosterStore.tables,
-)
+ROSTER = StoreSpec[RosterStore]("roster", RosterStore, sql=SqlRosterStore, memory=MemoryRosterStore)

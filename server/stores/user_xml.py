@@ -79,10 +79,4 @@ class MemoryUserXmlStore(MemoryOwnerStore[dict[tuple[str, str], str]]):
         return export_documents([(kind, key, xml) for (kind, key), xml in self._owners.get(owner, {}).items()])
 
 
-USER_XML = StoreSpec[UserXmlStore](
-    name="user_xml",
-    protocol=UserXmlStore,
-    sql=SqlUserXmlStore,
-    memory=MemoryUserXmlStore,
-    tables=SqlUserXmlStore.tables,
-)
+USER_XML = StoreSpec[UserXmlStore]("user_xml", UserXmlStore, sql=SqlUserXmlStore, memory=MemoryUserXmlStore)
