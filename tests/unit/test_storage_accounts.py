@@ -184,3 +184,44 @@ async def test_memory_storage_deletes_and_exports() -> None:
     assert await memory.export_account(ALICE) != empty
     await memory.delete_user_data(ALICE)
     assert await memory.export_account(ALICE) == empty
+
+
+def test_cli_user_delete_reaches_stores_of_modules_not_enabled(tmp_path: Path, monkeypatch: Any) -> None:
+    """`tigase-py user delete` without a server, with only ping enabled: every store is emptied."""
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from tigase_py.cli import main
+    from tigase_py.server.config import load
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(main.app, ["init", "site", "--vhost", "example.com"]).exit_code == 0
+    config = tmp_path / "site" / "tigase.toml"
+    text = config.read_text()
+    enabled = next(line for line in text.splitlines() if line.startswith("enabled = [") and "roster" in line)
+    config.write_text(text.replace(enabled, 'enabled = ["ping"]'))
+    monkeypatch.setenv(load.ENV_VAR, str(config))
+    assert runner.invoke(main.app, ["user", "add", ALICE, "--password", PASSWORD]).exit_code == 0
+    url = f"sqlite:///{tmp_path / 'site' / 'tigase.db'}"
+
+    async def filled() -> int:
+        storage = await open_storage(url)
+        try:
+            await fill(storage.stores, ALICE)
+            return await count_owned_rows(storage, ALICE)
+        finally:
+            await storage.close()
+
+    async def remaining() -> tuple[int, bool]:
+        storage = await open_storage(url)
+        try:
+            return await count_owned_rows(storage, ALICE), await storage.users.exists("alice", "example.com")
+        finally:
+            await storage.close()
+
+    assert asyncio.run(filled()) == 8
+    result = runner.invoke(main.app, ["user", "delete", ALICE])
+    assert result.exit_code == 0, result.output
+    assert asyncio.run(remaining()) == (0, False)
