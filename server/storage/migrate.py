@@ -71,7 +71,13 @@ def alembic_config(connection: Connection | None = None, specs: Iterable[StoreSp
 
 
 def head_revisions(specs: Iterable[StoreSpec[Any]] | None = None) -> tuple[str, ...]:
-    return tuple(sorted(ScriptDirectory.from_config(alembic_config(specs=specs)).get_heads()))
+    chosen = tuple(discover() if specs is None else specs)
+    script = ScriptDirectory.from_config(alembic_config(specs=chosen))
+    labels = {label for revision in script.walk_revisions() for label in revision.branch_labels}
+    for spec in chosen:
+        if spec.migrations is not None and spec.branch_label not in labels:
+            raise StorageError(f"store {spec.name}: no revision in {spec.migrations} has branch {spec.branch_label!r}")
+    return tuple(sorted(script.get_heads()))
 
 
 def head_revision(specs: Iterable[StoreSpec[Any]] | None = None) -> str:

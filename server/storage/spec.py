@@ -14,7 +14,7 @@ names the per-account tables.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
@@ -56,7 +56,7 @@ class StoreSpec(Generic[P]):
     memory: Callable[[], P]
     tables: tuple[sa.Table, ...] = ()
     migrations: Path | None = None
-    branch: str | None = field(default=None)
+    branch: str | None = None
 
     def __post_init__(self) -> None:
         if not self.tables:

@@ -153,3 +153,11 @@ async def test_notes_contract_in_memory_and_sql(sqlite_url: str) -> None:
             assert await store.export_account("a@example.com") is None
     finally:
         await storage.close()
+
+
+def test_a_store_whose_revisions_miss_its_branch_is_refused() -> None:
+    mislabelled = StoreSpec[NotesStore](
+        "notes", NotesStore, sql=SqlNotesStore, memory=MemoryNotesStore, migrations=NOTES.migrations, branch="jots"
+    )
+    with pytest.raises(StorageError, match=r"store notes: no revision in .* has branch 'jots'"):
+        migrate.head_revisions((*discover(), mislabelled))
