@@ -27,7 +27,9 @@ class Recorded:
     fired: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def memory_module(module: Module, **options: Any) -> tuple[ModuleContext, MemoryStorage, Recorded]:
+def memory_module(
+    module: Module, offline_queue_size: int = 100, **options: Any
+) -> tuple[ModuleContext, MemoryStorage, Recorded]:
     storage = MemoryStorage()
     recorded = Recorded()
 
@@ -40,6 +42,7 @@ def memory_module(module: Module, **options: Any) -> tuple[ModuleContext, Memory
 
     server = SimpleNamespace(
         storage=storage,
+        config=SimpleNamespace(limits=SimpleNamespace(offline_queue_size=offline_queue_size)),
         vhosts={VHOST},
         router=SimpleNamespace(deliver=deliver),
         bus=SimpleNamespace(fire=fire),

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from tests.unit.module_harness import iq, memory_module
+from tigase_py.server.core.events import STOP
 from tigase_py.server.errors import StanzaError
-from tigase_py.server.modules import blocking, last, private, roster, vcard
+from tigase_py.server.modules import blocking, last, offline, private, roster, vcard
 from tigase_py.server.stores.blocking import BLOCKING
 from tigase_py.server.stores.last_activity import LAST_ACTIVITY
+from tigase_py.server.stores.offline import OFFLINE
 from tigase_py.server.stores.roster import ROSTER, RosterItem
 from tigase_py.server.stores.user_xml import USER_XML
 from tigase_py.server.xml import ns
+from tigase_py.server.xml.element import Element
+from tigase_py.server.xml.fragment import parse_fragment
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -24,6 +30,7 @@ def request(kind: str, sender: str, to: str, payload: str) -> str:
 def test_modules_declare_the_stores_they_own() -> None:
     assert roster.module.stores == (ROSTER,)
     assert blocking.module.stores == (BLOCKING,)
+    assert offline.module.stores == (OFFLINE,)
     assert last.module.stores == (LAST_ACTIVITY,)
     assert private.module.stores == vcard.module.stores == (USER_XML,)
 
@@ -94,3 +101,23 @@ async def test_roster_set_then_get_with_version() -> None:
     assert query is not None and query.attrs.get("ver") == "1" and "Friends" in query.to_str()
     unchanged = await roster.get_roster(iq(ctx, request("get", ALICE, ALICE, f"<query xmlns='{ns.ROSTER}' ver='1'/>")))
     assert unchanged.first_child() is None
+
+
+async def test_offline_queues_up_to_the_limit_then_delivers_and_empties() -> None:
+    ctx, storage, _ = memory_module(offline.module, offline_queue_size=2)
+    for n in range(2):
+        message = parse_fragment(f"<message type='chat' from='{BOB}/b' to='{ALICE}'><body>m{n}</body></message>")
+        assert await offline.store_message(ctx, message, ALICE) is STOP
+    third = parse_fragment(f"<message type='chat' from='{BOB}/b' to='{ALICE}'><body>m2</body></message>")
+    with pytest.raises(StanzaError) as full:
+        await offline.store_message(ctx, third, ALICE)
+    assert full.value.condition == "resource-constraint"
+    assert await storage.store(OFFLINE).count(ALICE) == 2
+
+    sent: list[Element] = []
+    session = SimpleNamespace(
+        priority=0, available=True, cache={}, bare=ALICE, writer=SimpleNamespace(closing=False), send=sent.append
+    )
+    await offline.deliver_stored(ctx, session, True)  # type: ignore[arg-type]
+    assert [element.find("body").text for element in sent] == ["m0", "m1"]  # type: ignore[union-attr]
+    assert await storage.store(OFFLINE).count(ALICE) == 0
