@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 import sqlalchemy as sa
 
 from tigase_py.server.storage.database import Database, SqlConnection
+from tigase_py.server.storage.errors import StorageError
 
 P = TypeVar("P")
 # What `export_account` returns: plain JSON values (dicts, lists, strings, numbers, None).
@@ -71,22 +72,34 @@ class StoreSpec(Generic[P]):
 
 
 class Stores:
-    """One instance per StoreSpec, built on demand; iterating gives (spec, store) pairs in spec order."""
+    """One instance per StoreSpec; iterating gives (spec, store) pairs in the order of `specs`.
 
-    def __init__(self, build: Callable[[StoreSpec[Any]], object], specs: Iterable[StoreSpec[Any]] = ()) -> None:
+    With `extensible` (memory stores), a spec seen for the first time is built then and joins
+    deletion and export; SQL stores refuse it, since its tables were not migrated.
+    """
+
+    def __init__(
+        self, build: Callable[[StoreSpec[Any]], object], specs: Iterable[StoreSpec[Any]], *, extensible: bool
+    ) -> None:
         self._build = build
         self._stores: dict[StoreSpec[Any], object] = {}
         for spec in specs:
-            self.get(spec)
+            self._add(spec)
+        self._extensible = extensible
 
     def get(self, spec: StoreSpec[P]) -> P:
-        """The store of `spec`; a spec seen for the first time is built now and joins deletion/export."""
         found = self._stores.get(spec)
         if found is None:
-            if any(known.name == spec.name for known in self._stores):
-                raise ValueError(f"two stores are named {spec.name!r}")
-            found = self._stores[spec] = self._build(spec)
+            if not self._extensible:
+                raise StorageError(f"store {spec.name!r} is not registered: open the storage with it in `specs`")
+            found = self._add(spec)
         return found  # type: ignore[return-value]  # built by spec.sql/spec.memory, so a P
+
+    def _add(self, spec: StoreSpec[Any]) -> object:
+        if any(known.name == spec.name for known in self._stores):
+            raise ValueError(f"two stores are named {spec.name!r}")
+        store = self._stores[spec] = self._build(spec)
+        return store
 
     def __iter__(self) -> Iterator[tuple[StoreSpec[Any], AccountData]]:
         for spec, store in list(self._stores.items()):
@@ -105,8 +118,8 @@ class Stores:
 
 
 def sql_stores(db: Database, specs: Iterable[StoreSpec[Any]]) -> Stores:
-    return Stores(lambda spec: spec.sql(db), specs)
+    return Stores(lambda spec: spec.sql(db), specs, extensible=False)
 
 
 def memory_stores(specs: Iterable[StoreSpec[Any]]) -> Stores:
-    return Stores(lambda spec: spec.memory(), specs)
+    return Stores(lambda spec: spec.memory(), specs, extensible=True)

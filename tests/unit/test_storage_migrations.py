@@ -16,7 +16,7 @@ from tigase_py.server.storage import migrate
 from tigase_py.server.storage.database import Database
 from tigase_py.server.storage.engine import open_storage
 from tigase_py.server.storage.errors import StorageError
-from tigase_py.server.storage.memory import MemoryOwnerStore
+from tigase_py.server.storage.memory import MemoryOwnerStore, MemoryStorage
 from tigase_py.server.storage.registry import discover
 from tigase_py.server.storage.spec import AccountData, Exported, StoreSpec
 from tigase_py.server.storage.sql import SqlOwnerStore, upsert
@@ -161,3 +161,15 @@ def test_a_store_whose_revisions_miss_its_branch_is_refused() -> None:
     )
     with pytest.raises(StorageError, match=r"store notes: no revision in .* has branch 'jots'"):
         migrate.head_revisions((*discover(), mislabelled))
+
+
+async def test_sql_storage_refuses_a_store_it_was_not_opened_with(sqlite_url: str) -> None:
+    storage = await open_storage(sqlite_url, create=True)
+    try:
+        with pytest.raises(StorageError, match="store 'notes' is not registered"):
+            storage.store(NOTES)
+    finally:
+        await storage.close()
+    memory = MemoryStorage()
+    await memory.store(NOTES).set("a@example.com", "x")  # memory stores take any spec
+    assert (await memory.export_account("a@example.com"))["notes"] == "x"
