@@ -19,7 +19,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tigase_py.server.core.capabilities import (
     Capabilities,
@@ -37,8 +37,10 @@ from tigase_py.server.xml.element import Element
 if TYPE_CHECKING:
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
+    from tigase_py.server.storage.spec import StoreSpec
 
 ADDRESSING = ("server", "self", "bare")
+P = TypeVar("P")  # a feature store Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Module:
         depends: Iterable[str] = (),
         config: type | None = None,
         stream_features: Callable[[Session], Element | None] | None = None,
+        stores: Iterable[StoreSpec[Any]] = (),
     ) -> None:
         self.name = name
         self.specs = tuple(specs)
@@ -105,6 +108,7 @@ class Module:
         self.depends = tuple(depends)
         self.config = config
         self.stream_features = stream_features
+        self.stores = tuple(stores)  # the feature stores this module owns (others may read them too)
         self.declared = _Declarations()
 
     def iq(
@@ -190,7 +194,12 @@ class ModuleContext:
 
     @property
     def storage(self) -> Storage:
+        """The core stores (`users`, `vhosts`); feature stores come from `store(SPEC)`."""
         return self._storage
+
+    def store(self, spec: StoreSpec[P]) -> P:
+        """The feature store declared by `spec`, typed as its Protocol."""
+        return self._storage.store(spec)
 
     def add_undo(self, undo: Callable[[], None]) -> None:
         self._undo.append(undo)
@@ -242,6 +251,9 @@ class StanzaContext:
     @property
     def storage(self) -> Storage:
         return self.module.storage
+
+    def store(self, spec: StoreSpec[P]) -> P:
+        return self.module.store(spec)
 
     @property
     def config(self) -> Any:
