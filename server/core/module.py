@@ -24,6 +24,7 @@ from tigase_py.server.jid import Jid
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
+    from tigase_py.server.core.preauth import PreAuth
     from tigase_py.server.core.server import Server
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
@@ -86,6 +87,7 @@ class Module:
         depends: Iterable[str] = (),
         config: type | None = None,
         stream_features: Callable[[Session], Element | None] | None = None,
+        pre_auth: PreAuth | None = None,
     ) -> None:
         self.name = name
         self.specs = tuple(specs)
@@ -95,6 +97,7 @@ class Module:
         self.depends = tuple(depends)
         self.config = config
         self.stream_features = stream_features
+        self.pre_auth = pre_auth  # offered on client streams before login (core/preauth.py)
         self.declared = _Declarations()
 
     def iq(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tigase_py.server.core.module import Identity, Module, ModuleContext, build_config
 
 if TYPE_CHECKING:
+    from tigase_py.server.core.preauth import PreAuth, PreAuthStream
     from tigase_py.server.core.server import Server
     from tigase_py.server.xml.element import Element
 
@@ -134,6 +135,25 @@ class ModuleRegistry:
                 if feature is not None:
                     out.append(feature)
         return out
+
+    def pre_auth_features(self, vhost: str, stream: PreAuthStream) -> list[Element]:
+        """The stream features the vhost's modules offer before authentication."""
+        out: list[Element] = []
+        for ctx in self.loaded.get(vhost, []):
+            pre_auth = ctx.module.pre_auth
+            if pre_auth is not None and pre_auth.feature is not None:
+                feature = pre_auth.feature(ctx, stream)
+                if feature is not None:
+                    out.append(feature)
+        return out
+
+    def pre_auth_handler(self, vhost: str, namespace: str, element: str) -> tuple[ModuleContext, PreAuth] | None:
+        """The module answering a pre-auth IQ whose payload is ``{namespace}element``, if any."""
+        for ctx in self.loaded.get(vhost, []):
+            pre_auth = ctx.module.pre_auth
+            if pre_auth is not None and pre_auth.ns == namespace and pre_auth.element == element:
+                return ctx, pre_auth
+        return None
 
     def is_loaded(self, vhost: str, name: str) -> bool:
         return any(ctx.module.name == name for ctx in self.loaded.get(vhost, []))
