@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from tigase_py.server.core.login_guard import LoginGuard
     from tigase_py.server.core.module import ModuleContext
     from tigase_py.server.xml.element import Element
 
@@ -33,6 +34,16 @@ class PreAuthStream(Protocol):
     @property
     def peer(self) -> str:
         """``address:port`` of the client, as connections record it."""
+        ...
+
+    @property
+    def ip(self) -> str:
+        """The client's address, as the login throttles count it."""
+        ...
+
+    @property
+    def login_guard(self) -> LoginGuard:
+        """The throttles of logins and account creation per client address."""
         ...
 
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from tigase_py.server import jid as jids
-from tigase_py.server.core.login_guard import peer_ip, retry_text
+from tigase_py.server.core.login_guard import retry_text
 from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
 from tigase_py.server.core.preauth import PreAuth, PreAuthStream
 from tigase_py.server.errors import StanzaError, StreamError
@@ -83,7 +83,7 @@ async def handle_preauth(ctx: ModuleContext, stream: PreAuthStream, stanza: Elem
         raise StanzaError("bad-request", "expected a get or set")
     if query.find("remove", ns.REGISTER) is not None:
         raise StanzaError("not-allowed", "log in to remove an account")
-    throttle_registration(ctx, stream)
+    throttle_registration(stream)
     username, password = read_credentials(query)
     try:
         await ctx.storage.users.create(username, ctx.vhost, password)
@@ -97,11 +97,10 @@ async def handle_preauth(ctx: ModuleContext, stream: PreAuthStream, stanza: Elem
     return reply
 
 
-def throttle_registration(ctx: ModuleContext, stream: PreAuthStream) -> None:
+def throttle_registration(stream: PreAuthStream) -> None:
     """``[limits] registrations_per_ip`` account creation attempts per IP per hour, then
     ``<resource-constraint/>`` (type wait) saying when to retry, as XEP-0077 lets a server refuse."""
-    guard = ctx.server.login_guard
-    ip = peer_ip(stream.peer)
+    guard, ip = stream.login_guard, stream.ip
     wait = guard.registration_retry_after(ip)
     if wait > 0:
         raise StanzaError("resource-constraint", f"too many registrations from your address; {retry_text(wait)}")

@@ -20,6 +20,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
+from tigase_py.server.core import login_guard
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError, error_reply
 from tigase_py.server.stream import login, sasl
@@ -61,6 +62,14 @@ class C2SStream:
     @property
     def peer(self) -> str:
         return self.transport.peer
+
+    @property
+    def ip(self) -> str:
+        return login_guard.peer_ip(self.transport.peer)
+
+    @property
+    def login_guard(self) -> login_guard.LoginGuard:
+        return self.services.login_guard
 
     @property
     def may_carry_credentials(self) -> bool:

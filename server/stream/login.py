@@ -7,7 +7,6 @@ import secrets
 from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
-from tigase_py.server.core import login_guard
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError, StreamError
 from tigase_py.server.storage.errors import StorageError
@@ -31,7 +30,7 @@ async def sasl_step(stream: C2SStream, stanza: Element) -> None:
             binding = services.channel_binding if stream.secure else None
             stream.sasl = sasl.SaslExchange(
                 services.storage, stream.domain, stream.mechanisms(), binding,
-                services.login_guard, login_guard.peer_ip(transport.peer),
+                services.login_guard, stream.ip,
             )  # fmt: skip
             result = await stream.sasl.start(stanza)
         elif stanza.name == "response" and stream.sasl is not None:

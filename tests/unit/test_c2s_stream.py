@@ -103,7 +103,7 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 
 def open_stream(
-    server: Server, *, starttls: bool = False, require_tls: bool = False, secure: bool = False
+    server: Server, *, starttls: bool = False, require_tls: bool = False, secure: bool = False, to: str = "localhost"
 ) -> tuple[C2SStream, MemoryTransport]:
     services = StreamServices(
         config=server.config, vhosts=server.vhosts, storage=server.storage, sessions=server.sessions,
@@ -113,7 +113,7 @@ def open_stream(
     )  # fmt: skip
     transport = MemoryTransport()
     stream = C2SStream(services, transport, secure=secure)
-    stream.stream_opened("stream:stream", ns.STREAM, STREAM_ATTRS)
+    stream.stream_opened("stream:stream", ns.STREAM, {**STREAM_ATTRS, "to": to})
     return stream, transport
 
 
@@ -252,17 +252,36 @@ async def test_a_stanza_before_login_closes_the_stream(server: Server, require_t
     assert server.sessions.count == 0
 
 
+def register_iq(iq_type: str, payload: str = "") -> str:
+    return f"<iq type='{iq_type}' id='r' xmlns='jabber:client'><query xmlns='{ns.REGISTER}'>{payload}</query></iq>"
+
+
 async def test_registration_through_the_module_pre_auth_contract(server: Server) -> None:
     stream, transport = open_stream(server)
     transport.take()
-    await send(stream, f"<iq type='get' id='r1' xmlns='jabber:client'><query xmlns='{ns.REGISTER}'/></iq>")
+    await send(stream, register_iq("get"))
     assert "<instructions>" in transport.take()
     creds = "<username>newbie</username><password>s3cret</password>"
-    await send(stream, f"<iq type='set' id='r2' xmlns='jabber:client'><query xmlns='{ns.REGISTER}'>{creds}</query></iq>")
+    await send(stream, register_iq("set", creds))
     assert "type='result'" in transport.take().replace('"', "'")
     assert await server.storage.users.verify_password("newbie", "localhost", "s3cret")
-    await send(stream, f"<iq type='set' id='r3' xmlns='jabber:client'><query xmlns='{ns.REGISTER}'>{creds}</query></iq>")
+    await send(stream, register_iq("set", creds))
     assert "<conflict " in transport.take() and not transport.closing
+    for attempt in range(3):  # registrations_per_ip = 5 per hour, counted per client address
+        await send(stream, register_iq("set", f"<username>more{attempt}</username><password>pw</password>"))
+        assert "type='result'" in transport.take().replace('"', "'")
+    await send(stream, register_iq("set", "<username>six</username><password>pw</password>"))
+    assert "<resource-constraint " in transport.take()
+    assert not await server.storage.users.exists("six", "localhost")
+
+
+async def test_registration_is_not_offered_where_the_vhost_disables_it(server: Server) -> None:
+    await server.add_vhost("closed.example")
+    stream, transport = open_stream(server, to="closed.example")
+    assert "iq-register" not in transport.take()
+    await send(stream, register_iq("set", "<username>x</username><password>y</password>"))
+    assert "<service-unavailable " in transport.take() and not transport.closing
+    assert not await server.storage.users.exists("x", "closed.example")
 
 
 async def test_registration_needs_tls_where_the_listener_requires_it(server: Server) -> None:
