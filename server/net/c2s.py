@@ -77,10 +77,6 @@ class C2SConnection(StreamConnection):
     def session(self) -> Session | None:
         return self.stream.session
 
-    @property
-    def secure(self) -> bool:
-        return self.stream.secure
-
     # -- asyncio.Protocol -------------------------------------------------
     def opened(self) -> None:
         listener = f"{self.listener.address}:{self.listener.port}"
