@@ -208,11 +208,9 @@ class C2SStream:
                 return self._bound()
             if stanza.find("session", ns.SESSION) is not None:
                 raise StreamError("not-authorized", "bind a resource first")
-        if self.username is None and name == "iq":
-            payload = stanza.first_child()
-            found = None if payload is None else self.services.registry.pre_auth_handler(
-                self.domain, payload.ns, payload.name
-            )  # fmt: skip
+        payload = stanza.first_child() if self.username is None and name == "iq" else None
+        if payload is not None:  # a module may answer it before login (core/preauth.py)
+            found = self.services.registry.pre_auth_handler(self.domain, payload.ns, payload.name)
             if found is not None:
                 ctx, pre_auth = found
                 self.transport.write((await pre_auth.handler(ctx, self, stanza)).to_bytes())
