@@ -35,6 +35,7 @@ from tigase_py.server.jid import Jid
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
+    from tigase_py.server.core.preauth import PreAuth
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
     from tigase_py.server.storage.spec import StoreSpec
@@ -99,6 +100,7 @@ class Module:
         config: type | None = None,
         stream_features: Callable[[Session], Element | None] | None = None,
         stores: Iterable[StoreSpec[Any]] = (),
+        pre_auth: PreAuth | None = None,
     ) -> None:
         self.name = name
         self.specs = tuple(specs)
@@ -109,6 +111,7 @@ class Module:
         self.config = config
         self.stream_features = stream_features
         self.stores = tuple(stores)  # the feature stores this module owns (others may read them too)
+        self.pre_auth = pre_auth  # offered on client streams before login (core/preauth.py)
         self.declared = _Declarations()
 
     def iq(
