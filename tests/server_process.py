@@ -60,10 +60,10 @@ class ServerProcess:
         (directory / "tigase.toml").write_text(text)
         return cls(directory, c2s, http)
 
-    async def start(self) -> None:
+    async def start(self, python: str = sys.executable) -> None:
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tigase_py.server", "--config", os.fspath(self.config),
+                python, "-m", "tigase_py.server", "--config", os.fspath(self.config),
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.directory,
             )  # fmt: skip
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT
