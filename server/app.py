@@ -77,7 +77,7 @@ async def serve(
     from tigase_py.server.core import stats
     from tigase_py.server.core.server import Server
     from tigase_py.server.net.admin_socket import AdminSocketError
-    from tigase_py.server.net.http import start_http
+    from tigase_py.server.net.lazy_http import start_http
     from tigase_py.server.net.tcp import start_listener
     from tigase_py.server.net.tls import build_server_context
     from tigase_py.server.storage.engine import StorageError, Timeouts, open_storage
