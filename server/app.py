@@ -73,7 +73,10 @@ async def serve(
     ready: Callable[[Server], None] | None = None,
     stop: asyncio.Event | None = None,
     signals: bool = True,
+    schema_in_child: bool = False,
 ) -> int:
+    """Serve ``config`` until ``stop``; ``schema_in_child``: migrate/check the schema in a child process, so
+    this one never imports Alembic (``run`` does; tests in one process skip the child's start-up time)."""
     from tigase_py.server.core import stats
     from tigase_py.server.core.server import Server
     from tigase_py.server.net.admin_socket import AdminSocketError
@@ -86,10 +89,16 @@ async def serve(
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
     try:
         timeouts = Timeouts(operation=config.storage.timeout, connect=config.storage.connect_timeout)
+        create = config.storage.url.startswith("sqlite")
+        if schema_in_child:
+            from tigase_py.server.storage.schema_process import prepare_in_child
+
+            await prepare_in_child(config.storage.url, create=create, timeouts=timeouts)
         storage = await open_storage(
             config.storage.url,
-            create=config.storage.url.startswith("sqlite"),
+            create=create,
             timeouts=timeouts,
+            schema_ready=schema_in_child,
             scram_iterations=config.auth.scram_iterations,
         )
     except StorageError as exc:
@@ -300,5 +309,5 @@ def run(config: ServerConfig) -> int:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(serve(config))
-    return uvloop.run(serve(config))
+        return asyncio.run(serve(config, schema_in_child=True))
+    return uvloop.run(serve(config, schema_in_child=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tigase_py.server.storage import migrate
+from tigase_py.server.storage import schema_process
 from tigase_py.server.storage.account import purge
 from tigase_py.server.storage.blocking import BlockingStore
 from tigase_py.server.storage.database import Database, Timeouts
@@ -51,17 +51,21 @@ class Storage:
 
 
 async def open_storage(
-    url: str, *, create: bool = False, scram_iterations: int = SCRAM_ITERATIONS, timeouts: Timeouts = Timeouts()
+    url: str,
+    *,
+    create: bool = False,
+    scram_iterations: int = SCRAM_ITERATIONS,
+    timeouts: Timeouts = Timeouts(),
+    schema_ready: bool = False,
 ) -> Storage:
-    """Connect to `url`; with `create`, migrate to head first, else require the schema at head."""
+    """Connect to `url`; with `create`, migrate to head first, else require the schema at head.
+
+    `schema_ready`: the caller did that already (``schema_process.prepare_in_child``, as the server does
+    so as not to import Alembic); then only the connection is opened."""
     db = Database(url, timeouts)
     try:
-        migrate.require_file(db, create=create)
-        if create:
-            await migrate.upgrade(db)
-        schema = await migrate.status(db)
-        if not schema.is_current:
-            raise StorageError(f"database schema is at {schema.describe_current()}, run `tigase-py db upgrade`")
+        if not schema_ready:
+            await schema_process.prepare(db, create=create)
     except BaseException:
         await db.close()
         raise
