@@ -83,3 +83,27 @@ async def test_http_application_is_built_on_the_first_connections(tmp_path: Path
     log = server.log.read_text(errors="replace")
     assert log.count("http_app_building app=http") == 1
     assert "http_app_failed" not in log and "Traceback" not in log
+
+
+async def test_foreground_start_becomes_the_bare_server(tmp_path: Path) -> None:
+    """``server start --foreground`` (the systemd unit's command) replaces itself with ``python -m
+    tigase_py.server``: same pid, so what it imports is what the first test checks."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tigase.db'}"
+    server = ServerProcess.prepare(tmp_path, url)
+    cli = ("-c", "from tigase_py.cli.main import run; run()", "--config", str(server.config))
+    with server.log.open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *cli, "server", "start", "--foreground", stdout=log, stderr=log, cwd=tmp_path
+        )
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while "ready: listening" not in server.log.read_text(errors="replace"):
+            assert process.returncode is None, server.log_tail()
+            assert asyncio.get_running_loop().time() < deadline, server.log_tail()
+            await asyncio.sleep(0.05)
+        command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert command[1:4] == [b"-m", b"tigase_py.server", b"--config"]
+    finally:
+        process.terminate()
+        code = await asyncio.wait_for(process.wait(), 30)
+    assert code == 0
