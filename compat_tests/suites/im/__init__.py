@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe, require_feature
+from tigase_py.compat_tests.case import describe, need_accounts, require_feature
 from tigase_py.compat_tests.client import StreamClosed, WireClient, next_id
 from tigase_py.compat_tests.target import Account, Target
 
@@ -61,13 +61,19 @@ async def online(
         await client.close()
 
 
+async def iq_reply(client: WireClient, kind: str, payload: str, to: str | None, expected: str) -> ET.Element:
+    """Send an IQ of type ``kind`` with ``payload`` to ``to`` (None: no 'to'); assert the reply's type is
+    ``expected`` (result or error) and return the reply."""
+    address = "" if to is None else f" to='{to}'"
+    reply = await client.iq(f"<iq type='{kind}' id='{next_id(kind)}'{address}>{payload}</iq>")
+    assert reply.get("type") == expected, describe(reply)
+    return reply
+
+
 async def feature_query(client: WireClient, feature: str, payload: str, to: str | None) -> ET.Element:
     """Where the server advertises ``feature``, an IQ get with ``payload`` to ``to`` (None: no 'to') is a result."""
     await require_feature(client, feature)
-    address = "" if to is None else f" to='{to}'"
-    reply = await client.iq(f"<iq type='get' id='{next_id('get')}'{address}>{payload}</iq>")
-    assert reply.get("type") == "result", describe(reply)
-    return reply
+    return await iq_reply(client, "get", payload, to, "result")
 
 
 async def routed_query(
@@ -81,6 +87,14 @@ async def routed_query(
     request = await answerer.expect(lambda el: el.get("id") == stanza_id, WAIT)
     await answerer.send(f"<iq type='result' id='{stanza_id}' to='{request.get('from')}'>{answer}</iq>")
     return request, await asker.expect(lambda el: el.get("id") == stanza_id, WAIT)
+
+
+@contextlib.asynccontextmanager
+async def receiver_and_sender(target: Target, accounts: list[Account]) -> AsyncIterator[tuple[WireClient, WireClient]]:
+    """bob online and available, then alice online (not available): the pair most delivery cases need."""
+    alice_account, bob_account = need_accounts(accounts, 2)
+    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
+        yield bob, alice
 
 
 async def roster_get(client: WireClient, ver: str | None = None) -> ET.Element:

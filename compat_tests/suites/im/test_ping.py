@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe, need_accounts, spec
+from tigase_py.compat_tests.case import describe, spec
 from tigase_py.compat_tests.client import next_id
-from tigase_py.compat_tests.suites.im import WAIT, feature_query, online, routed_query
+from tigase_py.compat_tests.suites.im import WAIT, feature_query, online, receiver_and_sender, routed_query
 from tigase_py.compat_tests.target import Account, Target
 
 PING = f"<ping xmlns='{ns.PING}'/>"
@@ -29,8 +29,7 @@ async def test_ping_without_to(target: Target, accounts: list[Account]) -> None:
 @spec("XEP-0199", "4.1", category="Core IM")
 async def test_ping_client(target: Target, accounts: list[Account]) -> None:
     """A ping to another client's full JID is routed to it; its pong is routed back."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
+    async with receiver_and_sender(target, accounts) as (bob, alice):
         _, reply = await routed_query(alice, bob, PING)
         assert reply.get("type") == "result", describe(reply)
 
@@ -38,8 +37,7 @@ async def test_ping_client(target: Target, accounts: list[Account]) -> None:
 @spec("XEP-0199", "4.1", category="Core IM")
 async def test_ping_client_error_routed(target: Target, accounts: list[Account]) -> None:
     """A client's error answer to a ping (it does not support ping) is routed back unchanged in type."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
+    async with receiver_and_sender(target, accounts) as (bob, alice):
         assert bob.jid is not None
         stanza_id = next_id("ping")
         await alice.send(f"<iq type='get' id='{stanza_id}' to='{bob.jid}'>{PING}</iq>")

@@ -63,6 +63,13 @@ async def contacts_online(target: Target, accounts: list[Account]) -> AsyncItera
             yield alice, bob
 
 
+async def send_directed(sender: WireClient, recipient: WireClient, text: str) -> None:
+    """``sender`` sends presence with status ``text`` straight to ``recipient``'s full JID, where it arrives."""
+    assert sender.jid is not None and recipient.jid is not None
+    await sender.send(f"<presence to='{recipient.jid}'><status>{text}</status></presence>")
+    await recipient.expect(with_status(sender.jid, text), WAIT)
+
+
 def status(text: str) -> str:
     return f"<presence><status>{text}</status></presence>"
 
@@ -151,18 +158,15 @@ async def test_unavailable_on_disconnect(target: Target, accounts: list[Account]
 async def test_directed_presence_delivered(target: Target, accounts: list[Account]) -> None:
     """Directed presence to an entity without a subscription is delivered, from the user's full JID."""
     async with strangers(target, accounts, alice_available=True) as (alice, carol):
-        assert alice.jid is not None and carol.jid is not None
-        await alice.send(f"<presence to='{carol.jid}'><status>directed</status></presence>")
-        await carol.expect(with_status(alice.jid, "directed"), WAIT)
+        await send_directed(alice, carol, "directed")
 
 
 @spec("RFC6121", "4.6.3", category="Core IM")
 async def test_directed_presence_unavailable(target: Target, accounts: list[Account]) -> None:
     """After directed presence, the user's unavailable presence also reaches the directed recipient."""
     async with strangers(target, accounts, alice_available=True) as (alice, carol):
-        assert alice.jid is not None and carol.jid is not None
-        await alice.send(f"<presence to='{carol.jid}'/>")
-        await carol.expect(presence_from(alice.jid), WAIT)
+        await send_directed(alice, carol, "directed-before-unavailable")
+        assert alice.jid is not None
         await alice.send("<presence type='unavailable'/>")
         await carol.expect(presence_from(alice.jid, "unavailable"), WAIT)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe, need_accounts, spec
-from tigase_py.compat_tests.suites.im import feature_query, online, routed_query
+from tigase_py.compat_tests.case import describe, spec
+from tigase_py.compat_tests.suites.im import feature_query, online, receiver_and_sender, routed_query
 from tigase_py.compat_tests.target import Account, Target
 
 
@@ -20,8 +20,7 @@ async def test_server_version(target: Target, accounts: list[Account]) -> None:
 @spec("XEP-0092", "2", category="Core IM")
 async def test_client_version_routed(target: Target, accounts: list[Account]) -> None:
     """A version query to a client's full JID is routed to it, and its answer back to the asker."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
+    async with receiver_and_sender(target, accounts) as (bob, alice):
         answer = f"<query xmlns='{ns.VERSION}'><name>compat</name><version>1</version></query>"
         request, reply = await routed_query(alice, bob, f"<query xmlns='{ns.VERSION}'/>", answer)
         assert alice.jid is not None and bob.jid is not None
