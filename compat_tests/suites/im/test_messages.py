@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, need_accounts, spec
 from tigase_py.compat_tests.client import WireClient, next_id, stanza_error
@@ -35,6 +38,23 @@ async def delivered_to_bare_jid(target: Target, accounts: list[Account], kind: s
         await settle()
         _, body = await send_message(alice, accounts[1].jid, kind)
         await bob.expect(message_with(body), WAIT)
+
+
+@contextlib.asynccontextmanager
+async def sent_to_two_resources(
+    target: Target, accounts: list[Account], kind: str, priorities: tuple[int, int]
+) -> AsyncIterator[tuple[WireClient, WireClient, str]]:
+    """bob online with two available resources of ``priorities``, and a ``kind`` message from alice to bob's
+    bare JID on its way: yields (resource one, resource two, the message body)."""
+    alice_account, bob_account = need_accounts(accounts, 2)
+    async with (
+        online(target, bob_account, "one", available=True, priority=priorities[0]) as one,
+        online(target, bob_account, "two", available=True, priority=priorities[1], who="bob-two") as two,
+        online(target, alice_account) as alice,
+    ):
+        await settle()
+        _, body = await send_message(alice, bob_account.jid, kind)
+        yield one, two, body
 
 
 @spec("RFC6121", "8.5.3.1", category="Core IM")
@@ -81,14 +101,7 @@ async def test_normal_to_bare_jid(target: Target, accounts: list[Account]) -> No
 @spec("RFC6121", "8.5.2.1.1", category="Core IM")
 async def test_chat_to_bare_jid_two_resources(target: Target, accounts: list[Account]) -> None:
     """With two available resources of equal priority, a chat to the bare JID reaches at least one of them."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with (
-        online(target, bob_account, "one", available=True, priority=1) as one,
-        online(target, bob_account, "two", available=True, priority=1, who="bob-two") as two,
-        online(target, alice_account) as alice,
-    ):
-        await settle()
-        _, body = await send_message(alice, bob_account.jid, "chat")
+    async with sent_to_two_resources(target, accounts, "chat", (1, 1)) as (one, two, body):
         got = [await arrives(one, message_with(body), WAIT / 2), await arrives(two, message_with(body), 0.5)]
         assert any(got), "the message reached neither resource"
 
@@ -96,14 +109,7 @@ async def test_chat_to_bare_jid_two_resources(target: Target, accounts: list[Acc
 @spec("RFC6121", "8.5.2.1.1", category="Core IM")
 async def test_headline_to_bare_jid_all_resources(target: Target, accounts: list[Account]) -> None:
     """A headline to the bare JID is delivered to every available resource with non-negative priority."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with (
-        online(target, bob_account, "one", available=True, priority=0) as one,
-        online(target, bob_account, "two", available=True, priority=5, who="bob-two") as two,
-        online(target, alice_account) as alice,
-    ):
-        await settle()
-        _, body = await send_message(alice, bob_account.jid, "headline")
+    async with sent_to_two_resources(target, accounts, "headline", (0, 5)) as (one, two, body):
         await one.expect(message_with(body), WAIT)
         await two.expect(message_with(body), WAIT)
 
