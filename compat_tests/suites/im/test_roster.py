@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, need_accounts, require_stream_feature, spec
 from tigase_py.compat_tests.client import WireClient, next_id, stanza_error
@@ -39,6 +42,16 @@ async def refused_set(client: WireClient, item: str, condition: str | None, adde
     assert condition is None or stanza_error(reply) == condition, describe(reply)
 
 
+@contextlib.asynccontextmanager
+async def scratch_contact(target: Target, account: Account) -> AsyncIterator[tuple[WireClient, str]]:
+    """``account`` online as an interested resource, and a fresh contact JID that is removed from the roster
+    again once the case has passed."""
+    jid = contact()
+    async with online(target, account, roster=True) as client:
+        yield client, jid
+        await forget(client, jid)
+
+
 @spec("RFC6121", "2.2", category="Core IM")
 async def test_roster_get(target: Target, accounts: list[Account]) -> None:
     """A roster get is answered with a result carrying a <query/> in jabber:iq:roster."""
@@ -51,8 +64,7 @@ async def test_roster_get(target: Target, accounts: list[Account]) -> None:
 @spec("RFC6121", "2.3.2", category="Core IM")
 async def test_roster_set_adds_item(target: Target, accounts: list[Account]) -> None:
     """A roster set is answered with an empty result; the item then appears in the roster with its name and group."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         reply = await roster_set(alice, f"<item jid='{jid}' name='Compat'><group>Friends</group></item>")
         assert reply.get("type") == "result", describe(reply)
         items = await roster_items(alice)
@@ -60,19 +72,16 @@ async def test_roster_set_adds_item(target: Target, accounts: list[Account]) -> 
         item = items[jid]
         assert item.get("name") == "Compat", describe(item)
         assert [g.text for g in item.findall(ns.q(ns.ROSTER, "group"))] == ["Friends"], describe(item)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.1.6", category="Core IM")
 async def test_roster_push_to_setting_resource(target: Target, accounts: list[Account]) -> None:
     """The server pushes a new item to the interested resource that set it; the push has no 'from' but the user's."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         await roster_set(alice, f"<item jid='{jid}'/>")
         push = await expect_push(alice, jid)
         sender = push.get("from")
         assert sender is None or (bare(sender) == bare(alice.jid) and "/" not in sender), describe(push)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.1.6", category="Core IM")
@@ -93,8 +102,7 @@ async def test_roster_push_to_other_resource(target: Target, accounts: list[Acco
 @spec("RFC6121", "2.4.2", category="Core IM")
 async def test_roster_update_item(target: Target, accounts: list[Account]) -> None:
     """Setting an existing item again updates it: result, a push with the new name, and the new name on get."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         await roster_set(alice, f"<item jid='{jid}' name='Before'/>")
         await expect_push(alice, jid, lambda item: item.get("name") == "Before")
         reply = await roster_set(alice, f"<item jid='{jid}' name='After'><group>Moved</group></item>")
@@ -102,7 +110,6 @@ async def test_roster_update_item(target: Target, accounts: list[Account]) -> No
         await expect_push(alice, jid, lambda item: item.get("name") == "After")
         item = (await roster_items(alice)).get(jid)
         assert item is not None and item.get("name") == "After", describe(item)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.5.2", category="Core IM")
@@ -194,8 +201,7 @@ async def test_roster_versioning_ver(target: Target, accounts: list[Account]) ->
 @spec("RFC6121", "2.6.3", category="Core IM")
 async def test_roster_versioning_current(target: Target, accounts: list[Account]) -> None:
     """A get with the current version returns an empty result, or the full roster with a 'ver'."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         require_stream_feature(alice, ROSTERVER)
         await roster_set(alice, f"<item jid='{jid}'/>")
         await expect_push(alice, jid)
@@ -207,7 +213,6 @@ async def test_roster_versioning_current(target: Target, accounts: list[Account]
         if query is not None:
             assert query.get("ver") is not None, f"a full roster without ver: {describe(reply)}"
             assert jid in {bare(i.get("jid")) for i in query.findall(ITEM)}, describe(reply)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.6.3", category="Core IM")
