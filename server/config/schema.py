@@ -139,10 +139,21 @@ class ModulesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """``[services.<module>]`` or ``[vhosts."example.com".services.<module>]``: where a module's hosted
+    service runs; None leaves the choice to the next layer (per vhost → all vhosts → the module)."""
+
+    subdomain: str | None = None
+    enabled: bool | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VhostOptions:
     """``[vhosts."example.com"]``"""
 
     registration: bool = False
+    services: dict[str, ServiceOptions] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +231,7 @@ class ServerConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     snmp: SnmpConfig = field(default_factory=SnmpConfig)
     admin_socket: AdminSocketConfig = field(default_factory=AdminSocketConfig)
+    services: dict[str, ServiceOptions] = field(default_factory=dict)
 
     @property
     def directory(self) -> Path:

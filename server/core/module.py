@@ -20,15 +20,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tigase_py.server.core import disco_providers, services
 from tigase_py.server.jid import Jid
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
+    from tigase_py.server.core.disco_providers import InfoProvider, ItemsProvider
     from tigase_py.server.core.server import Server
+    from tigase_py.server.core.services import HostedService, ServiceBinding
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
 
-ADDRESSING = ("server", "self", "bare")
+ADDRESSING = ("server", "self", "bare", *services.SERVICE_ADDRESSING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class IqKey:
 
 IqHandler = Callable[["IqContext"], Awaitable[Element | None]]
 PresenceHandler = Callable[["StanzaContext"], Awaitable[None]]
+ServiceStanzaHandler = Callable[["StanzaContext"], Awaitable[Element | None]]
 
 
 @dataclass
@@ -71,6 +75,9 @@ class _Declarations:
     folds: list[tuple[str, int, Callable[..., Awaitable[Any]], frozenset[str] | None]] = field(default_factory=list)
     starts: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
     stops: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
+    service_stanzas: list[tuple[str, ServiceStanzaHandler]] = field(default_factory=list)
+    disco_info: list[tuple[tuple[str, ...], InfoProvider]] = field(default_factory=list)
+    disco_items: list[tuple[tuple[str, ...], ItemsProvider]] = field(default_factory=list)
 
 
 class Module:
@@ -86,6 +93,7 @@ class Module:
         depends: Iterable[str] = (),
         config: type | None = None,
         stream_features: Callable[[Session], Element | None] | None = None,
+        service: HostedService | None = None,
     ) -> None:
         self.name = name
         self.specs = tuple(specs)
@@ -95,11 +103,15 @@ class Module:
         self.depends = tuple(depends)
         self.config = config
         self.stream_features = stream_features
+        self.service = service  # a hosted service on a subdomain of each vhost (core/services.py)
         self.declared = _Declarations()
 
     def iq(
         self, types: str | tuple[str, ...], ns: str, element: str, to: str | tuple[str, ...] = ("self",)
     ) -> Callable[[IqHandler], IqHandler]:
+        """``to``: ``server``, ``self``, ``bare``, or for a hosted service ``service`` (its domain),
+        ``service_node`` (``node@`` it) and ``service_full`` (full JIDs under it); with service
+        addressing ``ns``/``element`` may be ``"*"``: the handler then gets what no other one matched."""
         type_list = (types,) if isinstance(types, str) else tuple(types)
         addressing = (to,) if isinstance(to, str) else tuple(to)
         for item in addressing:
@@ -113,11 +125,51 @@ class Module:
         return register
 
     def presence(self, direction: str) -> Callable[[PresenceHandler], PresenceHandler]:
+        """``outbound`` (from a local session), ``inbound`` (to a local JID) or ``service`` (to this
+        module's hosted service or any JID under it; the handler may return a stanza to deliver)."""
+        if direction == "service":
+            return self._service_stanza("presence")  # type: ignore[return-value]
         if direction not in ("outbound", "inbound"):
             raise ValueError(direction)
 
         def register(fn: PresenceHandler) -> PresenceHandler:
             self.declared.presence.append((direction, fn))
+            return fn
+
+        return register
+
+    def message(self, to: str = "service") -> Callable[[ServiceStanzaHandler], ServiceStanzaHandler]:
+        """Messages to this module's hosted service or any JID under it (``to="service"``, the only one)."""
+        if to != "service":
+            raise ValueError(f"unknown message addressing {to!r}")
+        return self._service_stanza("message")
+
+    def _service_stanza(self, kind: str) -> Callable[[ServiceStanzaHandler], ServiceStanzaHandler]:
+        if self.service is None:
+            raise ValueError(f"module {self.name!r}: {kind} handlers for a service need Module(service=...)")
+
+        def register(fn: ServiceStanzaHandler) -> ServiceStanzaHandler:
+            self.declared.service_stanzas.append((kind, fn))
+            return fn
+
+        return register
+
+    def disco_info(self, on: str | Iterable[str]) -> Callable[[InfoProvider], InfoProvider]:
+        """Declare a disco#info provider for nodes of ``on`` JIDs (see core/disco_providers.py)."""
+        targets = disco_providers.check_targets(on)
+
+        def register(fn: InfoProvider) -> InfoProvider:
+            self.declared.disco_info.append((targets, fn))
+            return fn
+
+        return register
+
+    def disco_items(self, on: str | Iterable[str]) -> Callable[[ItemsProvider], ItemsProvider]:
+        """Declare a disco#items provider (pageable: it gets the XEP-0059 request)."""
+        targets = disco_providers.check_targets(on)
+
+        def register(fn: ItemsProvider) -> ItemsProvider:
+            self.declared.disco_items.append((targets, fn))
             return fn
 
         return register
@@ -160,6 +212,7 @@ class ModuleContext:
         self.config = config
         self.log = logging.getLogger(f"tigase_py.modules.{module.name}")
         self.state: dict[str, Any] = {}
+        self.service: ServiceBinding | None = None  # where this module's hosted service runs on this vhost
         self._undo: list[Callable[[], None]] = []
 
     @property
