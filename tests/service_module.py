@@ -1,0 +1,91 @@
+"""A tiny hosted service for tests: ``svc.<vhost>`` answers an IQ, echoes messages and presence.
+
+It is registered under the module name ``svc_test`` by :func:`install` (tests only; nothing under
+``server/`` imports it).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tigase_py.server.config import schema
+from tigase_py.server.core.disco_providers import DiscoInfo, DiscoItem, DiscoRequest, PageRequest
+from tigase_py.server.core.module import Identity, IqContext, Module, ModuleContext, StanzaContext
+from tigase_py.server.core.services import HostedService
+from tigase_py.server.errors import StanzaError
+from tigase_py.server.xml.element import Element
+
+NAME = "svc_test"
+NS = "urn:example:svc"
+IDENTITY = Identity("component", "generic", "Test service")
+NODES = 25  # disco#items of the service lists this many items: more than one page of 10
+
+module = Module(
+    name=NAME,
+    service=HostedService(
+        default_subdomain="svc",
+        identities=[IDENTITY],
+        features=[NS],
+        name="Test service",
+    ),
+)
+
+
+def install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``svc_test`` a known, default-enabled module for this test (undone by monkeypatch)."""
+    monkeypatch.setitem(sys.modules, f"tigase_py.server.modules.{NAME}", sys.modules[__name__])
+    monkeypatch.setattr(schema, "ALL_MODULES", (*schema.ALL_MODULES, NAME))
+
+
+@module.iq("get", NS, "query", to="service")
+async def answer_service(ctx: IqContext) -> Element:
+    """``<iq to='svc.<vhost>'><query xmlns='urn:example:svc'/></iq>`` → the service's domain and vhost."""
+    assert ctx.module.service is not None
+    return ctx.result(Element("query", {"domain": ctx.module.service.domain, "vhost": ctx.module.vhost}, ns=NS))
+
+
+@module.iq("get", NS, "query", to="service_node")
+async def answer_node(ctx: IqContext) -> Element:
+    """Only ``known@svc.<vhost>`` exists."""
+    if ctx.to.local != "known":
+        raise StanzaError("item-not-found", "no such node")
+    return ctx.result(Element("query", {"node": ctx.to.local}, ns=NS))
+
+
+@module.iq(("get", "set"), "*", "*", to="service_full")
+async def answer_any(ctx: IqContext) -> Element:
+    """Anything to a full JID under the service (as MUC relays IQs to occupants): name what came."""
+    return ctx.result(Element("relayed", {"ns": ctx.payload.ns, "to": str(ctx.to)}, ns=NS))
+
+
+@module.message("service")
+async def echo_message(ctx: StanzaContext) -> Element | None:
+    if ctx.stanza.attrs.get("type") == "error":
+        return None
+    reply = Element("message", {"from": str(ctx.to), "to": str(ctx.sender), "type": "chat"})
+    reply.add("body", text=f"echo: {ctx.stanza.find_text('body') or ''}")
+    return reply
+
+
+@module.presence("service")
+async def echo_presence(ctx: StanzaContext) -> Element | None:
+    if ctx.stanza.attrs.get("type") is not None:
+        return None
+    return Element("presence", {"from": str(ctx.to), "to": str(ctx.sender)})
+
+
+@module.disco_info(on="service")
+async def node_info(_ctx: ModuleContext, request: DiscoRequest) -> DiscoInfo | None:
+    if request.node != "n1":
+        return None
+    return DiscoInfo([Identity("hierarchy", "leaf", "Node one")], [NS])
+
+
+@module.disco_items(on="service")
+async def items(_ctx: ModuleContext, request: DiscoRequest, _page: PageRequest) -> list[DiscoItem] | None:
+    """The service lists ``NODES`` nodes; disco pages the list (XEP-0059) when asked."""
+    if request.node:
+        return None
+    return [DiscoItem(str(request.target), f"n{i}", f"Node {i}") for i in range(1, NODES + 1)]
