@@ -62,8 +62,19 @@ async def answer_any(ctx: IqContext) -> Element:
 
 @module.message("service")
 async def echo_message(ctx: StanzaContext) -> Element | None:
+    """Echo a message; body "bounce": write to an account that does not exist and report the error
+    that comes back (its id carries who asked)."""
+    stanza_id = ctx.stanza.attrs.get("id", "")
     if ctx.stanza.attrs.get("type") == "error":
-        return None
+        if not stanza_id.startswith("b:"):
+            return None
+        error = ctx.stanza.find("error")
+        conditions = [c.name for c in error.elements() if c.name != "text"] if error is not None else []
+        notice = Element("message", {"from": str(ctx.to), "to": stanza_id[2:], "type": "chat"})
+        notice.add("body", text=f"bounced: {' '.join(conditions)}")
+        return notice
+    if ctx.stanza.find_text("body") == "bounce":
+        return Element("message", {"from": str(ctx.to), "to": "nobody@localhost", "id": f"b:{ctx.sender}"})
     reply = Element("message", {"from": str(ctx.to), "to": str(ctx.sender), "type": "chat"})
     reply.add("body", text=f"echo: {ctx.stanza.find_text('body') or ''}")
     return reply

@@ -131,7 +131,7 @@ class ModuleRegistry:
                         router.add_iq((domain, iq_type, address, ns, element), handler, ctx)
         if ctx.service is not None:
             for kind, service_handler in declared.service_stanzas:
-                router.add_service_stanza(ctx.service.domain, kind, service_handler, ctx)
+                router.to_services.add_stanza_handler(ctx.service.domain, kind, service_handler, ctx)
         for direction, presence_handler in declared.presence:
             router.add_presence(ctx.vhost, direction, presence_handler, ctx)
         for event, priority, fn in declared.events:

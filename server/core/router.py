@@ -15,15 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tigase_py.server import jid as jids
 from tigase_py.server.core.events import DROP, STOP
-from tigase_py.server.core.module import (
-    IqContext,
-    IqHandler,
-    ModuleContext,
-    PresenceHandler,
-    ServiceStanzaHandler,
-    StanzaContext,
-)
-from tigase_py.server.core.services import ServiceBinding, ServiceTable
+from tigase_py.server.core.module import IqContext, IqHandler, ModuleContext, PresenceHandler, StanzaContext
+from tigase_py.server.core.service_routing import ServiceRouting
 from tigase_py.server.errors import StanzaError, error_reply
 from tigase_py.server.jid import Jid
 from tigase_py.server.storage.errors import StorageError
@@ -54,8 +47,8 @@ class Router:
         self.server = server
         self.iq_handlers: dict[IqTableKey, tuple[IqHandler, ModuleContext]] = {}
         self.presence_handlers: dict[tuple[str, str], tuple[PresenceHandler, ModuleContext]] = {}
-        self.services = ServiceTable()
-        self.service_handlers: dict[tuple[str, str], tuple[ServiceStanzaHandler, ModuleContext]] = {}
+        self.to_services = ServiceRouting(self)
+        self.services = self.to_services.table  # the hosted service domains served now
         self.routed = 0
 
     # -- registration (used by the module registry) ---------------------
@@ -75,16 +68,6 @@ class Router:
 
         def undo() -> None:
             self.presence_handlers.pop(key, None)
-
-        ctx.add_undo(undo)
-
-    def add_service_stanza(self, domain: str, kind: str, handler: ServiceStanzaHandler, ctx: ModuleContext) -> None:
-        """Messages or presence (``kind``) to the service ``domain`` or any JID under it."""
-        key = (domain, kind)
-        self.service_handlers[key] = (handler, ctx)
-
-        def undo() -> None:
-            self.service_handlers.pop(key, None)
 
         ctx.add_undo(undo)
 
@@ -146,7 +129,7 @@ class Router:
         tag = stanza.tag
         try:
             if service is not None:
-                await self._deliver_to_service(stanza, sender, to, service, origin)
+                await self.to_services.deliver(stanza, sender, to, service, origin)
             elif tag == "message":
                 await self._deliver_message(stanza, sender, to)
             elif tag == "iq":
@@ -175,8 +158,8 @@ class Router:
         session = self.server.sessions.get(sender)
         if session is not None:
             session.send(reply)
-        elif sender.resource == "" and sender.domain in self.server.vhosts:
-            return
+        elif sender.domain in self.services:
+            self.to_services.return_error(reply)
 
     # -- local delivery -------------------------------------------------
     async def _filter(self, stanza: Element, owner: str, vhost: str) -> Element | None:
@@ -262,9 +245,9 @@ class Router:
         entry = self.iq_handlers.get((to.domain, iq_type, addressing, payload.ns, payload.name))
         if entry is None:
             raise StanzaError("service-unavailable")
-        await self._call_iq(entry, stanza, sender, to, origin, f"iq-{iq_type}/{addressing}/{payload.ns}:{payload.name}")
+        await self.call_iq(entry, stanza, sender, to, origin, f"iq-{iq_type}/{addressing}/{payload.ns}:{payload.name}")
 
-    async def _call_iq(
+    async def call_iq(
         self,
         entry: tuple[IqHandler, ModuleContext],
         stanza: Element,
@@ -290,56 +273,6 @@ class Router:
             raise StanzaError("internal-server-error") from None
         finally:
             stats.handler_latency.dist(ctx.module.name).observe(time.perf_counter() - started)
-        if reply is not None:
-            await self.deliver(reply)
-
-    async def _deliver_to_service(
-        self, stanza: Element, sender: Jid, to: Jid, service: ServiceBinding, origin: Session | None
-    ) -> None:
-        """A stanza to a hosted service, ``node@`` it or a full JID under it (RFC 6120 §8.3.3.19 for what
-        the service does not handle: service-unavailable; errors and headlines are never answered)."""
-        tag = stanza.tag
-        stanza_type = stanza.attrs.get("type")
-        if tag != "iq":
-            stanza_entry = self.service_handlers.get((to.domain, tag))
-            if stanza_entry is not None:
-                await self._call_service(stanza_entry, stanza, sender, to, origin)
-            elif tag == "message" and stanza_type not in ("error", "headline"):
-                raise StanzaError("service-unavailable")
-            return
-        if stanza_type not in ("get", "set", "result", "error"):
-            raise StanzaError("bad-request", "invalid IQ type")
-        if "id" not in stanza.attrs:
-            raise StanzaError("bad-request", "IQ without id")
-        request = stanza_type in ("get", "set")
-        children = [c for c in stanza.children if not isinstance(c, str)]
-        if request and len(children) != 1:
-            raise StanzaError("bad-request", "an IQ request needs exactly one payload")
-        namespace, name = (children[0].ns, children[0].name) if children else ("", "")
-        addressing = "service_full" if to.resource else "service_node" if to.local else "service"
-        handlers = self.iq_handlers
-        entry = (
-            handlers.get((to.domain, stanza_type, addressing, namespace, name))
-            or handlers.get((to.domain, stanza_type, addressing, "*", "*"))
-            or handlers.get((service.vhost, stanza_type, addressing, namespace, name))
-        )
-        if entry is None:
-            if request:
-                raise StanzaError("service-unavailable")
-            return
-        await self._call_iq(entry, stanza, sender, to, origin, f"iq-{stanza_type}/{addressing}/{namespace}:{name}")
-
-    async def _call_service(
-        self, entry: tuple[ServiceStanzaHandler, ModuleContext], stanza: Element, sender: Jid, to: Jid, origin: Any
-    ) -> None:
-        handler, ctx = entry
-        try:
-            reply = await handler(StanzaContext(ctx, stanza, sender, to, origin))
-        except (StanzaError, StorageError):
-            raise
-        except Exception:
-            ctx.log.exception("service_handler_failed module=%s kind=%s from=%s", ctx.module.name, stanza.tag, sender)
-            raise StanzaError("internal-server-error") from None
         if reply is not None:
             await self.deliver(reply)
 

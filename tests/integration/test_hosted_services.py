@@ -84,6 +84,10 @@ async def test_stanzas_to_the_service_domain_and_under_it_reach_the_module(tmp_p
             alice.send("<message to='someone@svc.localhost/r' id='m2'><body>two</body></message>")
             echo = await next_message(alice, 2)
             assert echo.get("from") == "someone@svc.localhost/r"
+            # An error bounced to the service (it wrote to an account that does not exist) comes back to it.
+            alice.send("<message to='svc.localhost' id='m3' type='chat'><body>bounce</body></message>")
+            notice = await next_message(alice, 3)
+            assert notice.findtext(q("jabber:client", "body")) == "bounced: service-unavailable"
         finally:
             await alice.close()
 
