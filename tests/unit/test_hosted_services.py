@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,10 +12,11 @@ import pytest
 from tests import service_module
 from tigase_py.server.config.errors import ConfigError
 from tigase_py.server.config.load import load_config
-from tigase_py.server.config.schema import ServerConfig
+from tigase_py.server.config.schema import ServerConfig, ServiceOptions
 from tigase_py.server.core import services
 from tigase_py.server.core.disco_providers import DiscoItem, PageRequest, parse_page, slice_items
 from tigase_py.server.core.module import Module
+from tigase_py.server.core.services import parse_subdomain
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.xml.element import Element
 
@@ -131,3 +135,14 @@ def test_parse_page_reads_set_and_rejects_non_numbers() -> None:
     page.add("index", text="x")
     with pytest.raises(StanzaError):
         parse_page(query)
+
+
+def test_the_readme_services_sample_uses_real_keys() -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    samples = re.findall(r"```toml\n(.*?)```", readme.read_text(), flags=re.S)
+    (sample,) = [text for text in samples if text.startswith("[services.")]
+    data = tomllib.loads(sample)
+    keys = {field.name for field in dataclasses.fields(ServiceOptions)}
+    assert set(data["services"]["pubsub"]) <= keys
+    assert set(data["vhosts"]["example.com"]["services"]["pubsub"]) <= keys
+    assert parse_subdomain(data["vhosts"]["example.com"]["services"]["pubsub"]["subdomain"]) == "feeds"
