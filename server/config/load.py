@@ -6,6 +6,7 @@ then ``./tigase.toml``, then ``/etc/tigase-py/tigase.toml``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -118,7 +119,7 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
     http = ops_sections.read_http(top.sub("http"))
     snmp = ops_sections.read_snmp(top.sub("snmp"))
     admin_socket = ops_sections.read_admin_socket(top.sub("admin_socket"), general.pidfile.parent)
-    hosted = services.read_services(top.sub("services"))
+    modules = dataclasses.replace(modules, services=services.read_services(top.sub("services")))
     top.finish(SECTIONS)
     return schema.ServerConfig(
         path=path,
@@ -133,7 +134,6 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
         http=http,
         snmp=snmp,
         admin_socket=admin_socket,
-        services=hosted,
     )
 
 

@@ -131,14 +131,6 @@ class AuthConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class ModulesConfig:
-    """``[modules]``: ``enabled`` plus one ``[modules.<name>]`` table per module, validated by the module."""
-
-    enabled: tuple[str, ...] = ALL_MODULES
-    options: dict[str, dict[str, object]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class ServiceOptions:
     """``[services.<module>]`` or ``[vhosts."example.com".services.<module>]``: where a module's hosted
     service runs; None leaves the choice to the next layer (per vhost → all vhosts → the module)."""
@@ -146,6 +138,15 @@ class ServiceOptions:
     subdomain: str | None = None
     enabled: bool | None = None
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModulesConfig:
+    """``[modules]``: ``enabled`` plus one ``[modules.<name>]`` table per module, validated by the module."""
+
+    enabled: tuple[str, ...] = ALL_MODULES
+    options: dict[str, dict[str, object]] = field(default_factory=dict)
+    services: dict[str, ServiceOptions] = field(default_factory=dict)  # [services.<name>]: hosted services
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +232,6 @@ class ServerConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     snmp: SnmpConfig = field(default_factory=SnmpConfig)
     admin_socket: AdminSocketConfig = field(default_factory=AdminSocketConfig)
-    services: dict[str, ServiceOptions] = field(default_factory=dict)
 
     @property
     def directory(self) -> Path:

@@ -59,7 +59,7 @@ def read_services(table: Table) -> dict[str, schema.ServiceOptions]:
 def check_services(config: schema.ServerConfig, modules: list[Module], file: str) -> None:
     """Every services table names an enabled module with a service; no two services share a domain."""
     hosting = {m.name: m for m in modules if m.service is not None}
-    tables = [(f"services.{name}", name) for name in config.services]
+    tables = [(f"services.{name}", name) for name in config.modules.services]
     for vhost, options in config.vhost_options.items():
         tables.extend((f'vhosts."{vhost}".services.{name}', name) for name in options.services)
     for key, name in tables:
@@ -71,7 +71,8 @@ def check_services(config: schema.ServerConfig, modules: list[Module], file: str
         taken: dict[str, str] = {}
         for name, module in hosting.items():
             assert module.service is not None
-            binding = bind(name, module.service, vhost, config)
+            here = config.options_for(vhost).services.get(name)
+            binding = bind(name, module.service, vhost, config.modules.services.get(name), here)
             if binding is None:
                 continue
             key = (

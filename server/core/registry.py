@@ -104,11 +104,15 @@ class ModuleRegistry:
         declaration = ctx.module.service
         if declaration is None:
             return
-        binding = services.bind(ctx.module.name, declaration, ctx.vhost, self.server.config)
+        name, vhost = ctx.module.name, ctx.vhost
+        config = self.server.config
+        here = config.options_for(vhost).services.get(name)
+        binding = services.bind(name, declaration, vhost, config.modules.services.get(name), here)
         if binding is None:
             return
+        router, vhosts = self.server.router, self.server.vhosts
         try:
-            ctx.add_undo(self.server.router.services.add(binding, lambda domain: domain in self.server.vhosts))
+            ctx.add_undo(router.services.add(binding, vhosts.__contains__))
         except ValueError as exc:
             log.error("service_not_started module=%s vhost=%s reason=%s", ctx.module.name, ctx.vhost, exc)
             return

@@ -17,6 +17,7 @@ Errors bounced to a service (it sent to someone who is not there) are delivered 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ class ServiceRouting:
         self.router = router
         self.table = ServiceTable()
         self.handlers: dict[tuple[str, str], tuple[ServiceStanzaHandler, ModuleContext]] = {}
+        self.returning: set[asyncio.Task[None]] = set()
 
     def add_stanza_handler(self, domain: str, kind: str, handler: ServiceStanzaHandler, ctx: ModuleContext) -> None:
         """Messages or presence (``kind``) to the service ``domain`` or any JID under it; undone with ctx."""
@@ -100,5 +102,14 @@ class ServiceRouting:
             await self.router.deliver(reply)
 
     def return_error(self, reply: Element) -> None:
-        """Give an error bounced to a service back to it (never answered again: it is type error)."""
-        self.router.server.track(self.router.deliver(reply))
+        """Give an error bounced to a service back to it (never answered again: it is type error).
+
+        ``bounce`` is synchronous, so the delivery runs as a task, kept here until it is done."""
+        task = asyncio.get_running_loop().create_task(self.router.deliver(reply))
+        self.returning.add(task)
+        task.add_done_callback(self._returned)
+
+    def _returned(self, task: asyncio.Task[None]) -> None:
+        self.returning.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("service_error_return_failed", exc_info=task.exception())

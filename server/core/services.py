@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, final
 
 if TYPE_CHECKING:
-    from tigase_py.server.config.schema import ServerConfig
+    from tigase_py.server.config.schema import ServiceOptions
     from tigase_py.server.core.module import Identity
 
 SERVICE_ADDRESSING = ("service", "service_node", "service_full")
@@ -84,13 +84,18 @@ class ServiceBinding:
     declaration: HostedService
 
 
-def bind(module: str, declaration: HostedService, vhost: str, config: ServerConfig) -> ServiceBinding | None:
+def bind(
+    module: str,
+    declaration: HostedService,
+    vhost: str,
+    everywhere: ServiceOptions | None,
+    here: ServiceOptions | None,
+) -> ServiceBinding | None:
     """Where ``module``'s service runs on ``vhost``, or None when the config disables it there.
 
-    The per-vhost table wins over ``[services.<module>]``, which wins over the declaration.
+    ``here`` (``[vhosts."<vhost>".services.<module>]``) wins over ``everywhere`` (``[services.<module>]``),
+    which wins over the declaration.
     """
-    everywhere = config.services.get(module)
-    here = config.options_for(vhost).services.get(module)
     layers = [layer for layer in (here, everywhere) if layer is not None]
 
     def first(attribute: str, default: object) -> object:

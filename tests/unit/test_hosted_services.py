@@ -50,12 +50,16 @@ def test_binding_layers_vhost_over_global_over_declaration(tmp_path: Path) -> No
     )
     declared = service_module.module.service
     assert declared is not None
-    a = services.bind("svc_test", declared, "a.test", config)
-    b = services.bind("svc_test", declared, "b.test", config)
+
+    def bind(vhost: str) -> services.ServiceBinding | None:
+        here = config.options_for(vhost).services.get("svc_test")
+        return services.bind("svc_test", declared, vhost, config.modules.services.get("svc_test"), here)
+
+    a, b = bind("a.test"), bind("b.test")
     assert a is not None and (a.domain, a.name) == ("echo.a.test", "Everywhere")
     assert b is not None and (b.domain, b.name) == ("other.sub.b.test", "Everywhere")
-    assert services.bind("svc_test", declared, "c.test", config) is None
-    runtime = services.bind("svc_test", declared, "late.test", config)  # a vhost added at run time
+    assert bind("c.test") is None
+    runtime = bind("late.test")  # a vhost added at run time
     assert runtime is not None and runtime.domain == "echo.late.test"
 
 
