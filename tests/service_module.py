@@ -94,6 +94,14 @@ async def node_info(_ctx: ModuleContext, request: DiscoRequest) -> DiscoInfo | N
     return DiscoInfo([Identity("hierarchy", "leaf", "Node one")], [NS])
 
 
+@module.disco_info(on="service_node")
+async def entity_info(_ctx: ModuleContext, request: DiscoRequest) -> DiscoInfo | None:
+    """``known@svc.<vhost>`` is an entity of its own (as a MUC room is); other node JIDs do not exist."""
+    if request.target.local != "known" or request.node:
+        return None
+    return DiscoInfo([Identity("conference", "text", "Known")], [NS])
+
+
 @module.disco_items(on="service")
 async def items(_ctx: ModuleContext, request: DiscoRequest, _page: PageRequest) -> list[DiscoItem] | None:
     """The service lists ``NODES`` nodes; disco pages the list (XEP-0059) when asked."""

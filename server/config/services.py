@@ -41,11 +41,7 @@ def read_services(table: Table) -> dict[str, schema.ServiceOptions]:
     result: dict[str, schema.ServiceOptions] = {}
     for module in table.data:
         key = table.path_of(module)
-        if module not in schema.ALL_MODULES:
-            close = difflib.get_close_matches(module, schema.ALL_MODULES, n=1)
-            hint = f' (did you mean "{close[0]}"?)' if close else ""
-            table.fail(key, f"unknown module {types.show(module)}{hint}")
-        table.seen.add(module)
+        table.seen.add(module)  # which modules exist is known once they are imported: check_services
         sub = Table(table.data[module], key, table.file, table.base)
         result[module] = schema.ServiceOptions(
             subdomain=sub.get("subdomain", parse_subdomain, None),
@@ -64,7 +60,9 @@ def check_services(config: schema.ServerConfig, modules: list[Module], file: str
         tables.extend((f'vhosts."{vhost}".services.{name}', name) for name in options.services)
     for key, name in tables:
         if name not in config.modules.enabled:
-            raise ConfigError("options given for a module that is not enabled", file=file, key=key)
+            close = difflib.get_close_matches(name, config.modules.enabled, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            raise ConfigError(f"options given for a module that is not enabled{hint}", file=file, key=key)
         if name not in hosting:
             raise ConfigError(f"module {name!r} hosts no service", file=file, key=key)
     for vhost in config.server.vhosts:

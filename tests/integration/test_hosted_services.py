@@ -107,6 +107,11 @@ async def test_slixmpp_sees_the_service_in_disco_and_gets_presence(tmp_path: Pat
         with pytest.raises(IqError) as unknown:
             await disco.get_info(jid="svc.localhost", node="nope", timeout=TIMEOUT)
         assert unknown.value.condition == "item-not-found"
+        entity = await disco.get_info(jid="known@svc.localhost", timeout=TIMEOUT)
+        assert set(entity["disco_info"]["identities"]) == {("conference", "text", None, "Known")}
+        with pytest.raises(IqError) as missing:
+            await disco.get_info(jid="ghost@svc.localhost", timeout=TIMEOUT)
+        assert missing.value.condition == "item-not-found"
         nodes = await disco.get_items(jid="svc.localhost", timeout=TIMEOUT)
         assert len(nodes["disco_items"]["items"]) == service_module.NODES
 
