@@ -245,7 +245,7 @@ class Router:
         entry = self.iq_handlers.get((to.domain, iq_type, addressing, payload.ns, payload.name))
         if entry is None:
             raise StanzaError("service-unavailable")
-        await self.call_iq(entry, stanza, sender, to, origin, f"iq-{iq_type}/{addressing}/{payload.ns}:{payload.name}")
+        await self.call_iq(entry, stanza, sender, to, origin, addressing)
 
     async def call_iq(
         self,
@@ -254,8 +254,9 @@ class Router:
         sender: Jid,
         to: Jid,
         origin: Session | None,
-        key: str,
+        addressing: str,
     ) -> None:
+        """Run an IQ handler; its reply is delivered, its failure becomes a wire error (logged by key)."""
         handler, ctx = entry
         context = IqContext(ctx, stanza, sender, to, origin)
         stats = self.server.stats
@@ -269,6 +270,8 @@ class Router:
             raise
         except Exception:
             stats.handler_errors.labels(ctx.module.name).value += 1
+            payload = stanza.first_child()
+            key = f"iq-{stanza.attrs.get('type')}/{addressing}/{payload.ns}:{payload.name}" if payload else addressing
             log.exception("handler_failed key=%s id=%s from=%s", key, stanza.attrs.get("id"), sender)
             raise StanzaError("internal-server-error") from None
         finally:

@@ -84,8 +84,7 @@ class ServiceRouting:
             if request:
                 raise StanzaError("service-unavailable")
             return
-        key = f"iq-{stanza_type}/{addressing}/{namespace}:{name}"
-        await self.router.call_iq(iq_entry, stanza, sender, to, origin, key)
+        await self.router.call_iq(iq_entry, stanza, sender, to, origin, addressing)
 
     async def _call(
         self, entry: tuple[ServiceStanzaHandler, ModuleContext], stanza: Element, sender: Jid, to: Jid, origin: Any
