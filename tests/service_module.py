@@ -46,6 +46,12 @@ async def answer_service(ctx: IqContext) -> Element:
     return ctx.result(Element("query", {"domain": ctx.module.service.domain, "vhost": ctx.module.vhost}, ns=NS))
 
 
+@module.iq("set", NS, "query", to="service")
+async def fail(_ctx: IqContext) -> Element:
+    """A handler that breaks: the router answers internal-server-error and logs the handler key."""
+    raise RuntimeError("broken on purpose")
+
+
 @module.iq("get", NS, "query", to="service_node")
 async def answer_node(ctx: IqContext) -> Element:
     """Only ``known@svc.<vhost>`` exists."""

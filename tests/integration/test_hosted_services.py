@@ -56,7 +56,9 @@ async def next_message(client: StanzaClient, count: int) -> ElementTree.Element:
     return client.messages[count - 1]
 
 
-async def test_stanzas_to_the_service_domain_and_under_it_reach_the_module(tmp_path: Path) -> None:
+async def test_stanzas_to_the_service_domain_and_under_it_reach_the_module(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with running_server(tmp_path) as handle:
         alice = await stanza_client(handle, "alice@localhost")
         try:
@@ -77,6 +79,9 @@ async def test_stanzas_to_the_service_domain_and_under_it_reach_the_module(tmp_p
             # What the service does not handle, and domains nobody serves (RFC 6120 §8.3.3.19, §8.3.3.16).
             assert condition(await iq(alice, "svc.localhost", "<query xmlns='urn:other'/>")) == "service-unavailable"
             assert condition(await iq(alice, "nosuch.localhost", f"<query xmlns='{NS}'/>")) == "remote-server-not-found"
+            broken = await iq(alice, "svc.localhost", f"<query xmlns='{NS}'/>", "set")
+            assert condition(broken) == "internal-server-error"
+            assert f"handler_failed key=iq-set/service/{NS}:query" in caplog.text
 
             alice.send("<message to='svc.localhost' id='m1' type='chat'><body>hello</body></message>")
             echo = await next_message(alice, 1)
