@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tigase_py.server.config import schema
-from tigase_py.server.core.disco_providers import DiscoInfo, DiscoItem, DiscoRequest, PageRequest
+from tigase_py.server.core.disco_providers import DiscoInfo, DiscoItem, DiscoRequest, ItemsPage, PageRequest
 from tigase_py.server.core.module import Identity, IqContext, Module, ModuleContext, StanzaContext
 from tigase_py.server.core.services import HostedService
 from tigase_py.server.errors import StanzaError
@@ -21,6 +21,7 @@ NAME = "svc_test"
 NS = "urn:example:svc"
 IDENTITY = Identity("component", "generic", "Test service")
 NODES = 25  # disco#items of the service lists this many items: more than one page of 10
+BIG = 1_000_000  # items of node "big", paged by the provider itself
 
 module = Module(
     name=NAME,
@@ -109,8 +110,15 @@ async def entity_info(_ctx: ModuleContext, request: DiscoRequest) -> DiscoInfo |
 
 
 @module.disco_items(on="service")
-async def items(_ctx: ModuleContext, request: DiscoRequest, _page: PageRequest) -> list[DiscoItem] | None:
-    """The service lists ``NODES`` nodes; disco pages the list (XEP-0059) when asked."""
+async def items(_ctx: ModuleContext, request: DiscoRequest, page: PageRequest) -> ItemsPage | list[DiscoItem] | None:
+    """The service lists ``NODES`` nodes, which disco pages (XEP-0059) when asked; node "big" holds
+    ``BIG`` items that are never all built: the provider pages them itself, as a store would."""
+    if request.node == "big":
+        start = int(page.after) + 1 if page.after is not None and page.after.isdigit() else 0
+        chosen = range(start, min(start + (page.max if page.max is not None else 10), BIG))
+        found = [DiscoItem(str(request.target), f"big/{i}") for i in chosen]
+        last = str(chosen[-1]) if found else None
+        return ItemsPage(found, is_paged=True, first=str(start) if found else None, last=last, count=BIG)
     if request.node:
         return None
     return [DiscoItem(str(request.target), f"n{i}", f"Node {i}") for i in range(1, NODES + 1)]

@@ -146,6 +146,15 @@ async def test_service_items_page_with_rsm(tmp_path: Path) -> None:
             assert seen == [f"n{i}" for i in range(1, service_module.NODES + 1)]
             bad = f"<query xmlns='{DISCO_ITEMS}'><set xmlns='{RSM}'><after>99</after></set></query>"
             assert condition(await iq(carol, "svc.localhost", bad)) == "item-not-found"
+
+            # A provider that pages from its store: its page and count pass through unchanged.
+            pages = (("", ["big/0", "big/1", "big/2"]), ("<after>2</after>", ["big/3", "big/4", "big/5"]))
+            for after, expected in pages:
+                rsm = f"<set xmlns='{RSM}'><max>3</max>{after}</set>"
+                reply = await iq(carol, "svc.localhost", f"<query xmlns='{DISCO_ITEMS}' node='big'>{rsm}</query>")
+                assert [i.get("node") for i in reply.iter(q(DISCO_ITEMS, "item"))] == expected
+                assert reply.findtext(f".//{q(RSM, 'count')}") == str(service_module.BIG)
+                assert reply.findtext(f".//{q(RSM, 'last')}") == expected[-1].removeprefix("big/")
         finally:
             await carol.close()
 
