@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.jid import Jid
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from tigase_py.server.core.module import Identity
 
 DISCO_TARGETS = ("server", "account", "service", "service_node")
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +107,18 @@ InfoProvider = Callable[[Any, DiscoRequest], Awaitable[DiscoInfo | None]]
 ItemsProvider = Callable[[Any, DiscoRequest, PageRequest], Awaitable[ItemsPage | Iterable[DiscoItem] | None]]
 
 
-def check_targets(on: str | Iterable[str]) -> tuple[str, ...]:
+def declare(into: list[tuple[tuple[str, ...], P]], on: str | Iterable[str]) -> Callable[[P], P]:
+    """The decorator behind ``Module.disco_info``/``disco_items``: check ``on``, remember the provider."""
     targets = (on,) if isinstance(on, str) else tuple(on)
     for target in targets:
         if target not in DISCO_TARGETS:
             raise ValueError(f"unknown disco target {target!r} (expected one of {', '.join(DISCO_TARGETS)})")
-    return targets
+
+    def register(fn: P) -> P:
+        into.append((targets, fn))
+        return fn
+
+    return register
 
 
 def slice_items(items: Sequence[DiscoItem], page: PageRequest) -> ItemsPage:

@@ -156,23 +156,11 @@ class Module:
 
     def disco_info(self, on: str | Iterable[str]) -> Callable[[InfoProvider], InfoProvider]:
         """Declare a disco#info provider for nodes of ``on`` JIDs (see core/disco_providers.py)."""
-        targets = disco_providers.check_targets(on)
-
-        def register(fn: InfoProvider) -> InfoProvider:
-            self.declared.disco_info.append((targets, fn))
-            return fn
-
-        return register
+        return disco_providers.declare(self.declared.disco_info, on)
 
     def disco_items(self, on: str | Iterable[str]) -> Callable[[ItemsProvider], ItemsProvider]:
         """Declare a disco#items provider (pageable: it gets the XEP-0059 request)."""
-        targets = disco_providers.check_targets(on)
-
-        def register(fn: ItemsProvider) -> ItemsProvider:
-            self.declared.disco_items.append((targets, fn))
-            return fn
-
-        return register
+        return disco_providers.declare(self.declared.disco_items, on)
 
     def on(self, event: str, priority: int = 0) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
         def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

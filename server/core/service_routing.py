@@ -18,6 +18,7 @@ Errors bounced to a service (it sent to someone who is not there) are delivered 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -44,13 +45,11 @@ class ServiceRouting:
 
     def add_stanza_handler(self, domain: str, kind: str, handler: ServiceStanzaHandler, ctx: ModuleContext) -> None:
         """Messages or presence (``kind``) to the service ``domain`` or any JID under it; undone with ctx."""
-        key = (domain, kind)
-        self.handlers[key] = (handler, ctx)
+        self.handlers[(domain, kind)] = (handler, ctx)
+        ctx.add_undo(functools.partial(self._forget, (domain, kind)))
 
-        def undo() -> None:
-            self.handlers.pop(key, None)
-
-        ctx.add_undo(undo)
+    def _forget(self, key: tuple[str, str]) -> None:
+        self.handlers.pop(key, None)
 
     async def deliver(
         self, stanza: Element, sender: Jid, to: Jid, service: ServiceBinding, origin: Session | None

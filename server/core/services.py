@@ -25,7 +25,7 @@ module's handlers declared with ``to="service"`` / ``"service_node"`` / ``"servi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, final
 
@@ -49,6 +49,7 @@ def parse_subdomain(value: object) -> str:
 
 
 @final
+@dataclass(frozen=True, slots=True)
 class HostedService:
     """The declaration of a service a module runs on a subdomain of each vhost.
 
@@ -56,21 +57,16 @@ class HostedService:
     its item in the vhost's disco#items; ``enabled`` is the default when the config says nothing.
     """
 
-    __slots__ = ("default_subdomain", "identities", "features", "name", "enabled")
+    default_subdomain: str
+    identities: Sequence[Identity] = ()
+    features: Sequence[str] = ()
+    name: str = ""
+    enabled: bool = True
 
-    def __init__(
-        self,
-        default_subdomain: str,
-        identities: Iterable[Identity] = (),
-        features: Iterable[str] = (),
-        name: str = "",
-        enabled: bool = True,
-    ) -> None:
-        self.default_subdomain = parse_subdomain(default_subdomain)
-        self.identities = tuple(identities)
-        self.features = tuple(features)
-        self.name = name
-        self.enabled = enabled
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "default_subdomain", parse_subdomain(self.default_subdomain))
+        object.__setattr__(self, "identities", tuple(self.identities))
+        object.__setattr__(self, "features", tuple(self.features))
 
 
 @dataclass(frozen=True, slots=True)
