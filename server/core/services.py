@@ -24,6 +24,7 @@ module's handlers declared with ``to="service"`` / ``"service_node"`` / ``"servi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,12 +40,10 @@ _SUBDOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!
 
 def parse_subdomain(value: object) -> str:
     """One or more DNS labels put in front of a vhost (``pubsub``, ``muc.chat``), lower-cased."""
-    reason = f'expected a subdomain like "pubsub", got {value!r}'
-    if not isinstance(value, str):
-        raise ValueError(reason)
-    text = value.strip().lower()
+    text = value.strip().lower() if isinstance(value, str) else ""
     if len(text) > 190 or not _SUBDOMAIN.match(text):
-        raise ValueError(reason)
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+        raise ValueError(f'expected a subdomain like "pubsub", got {shown}')
     return text
 
 
