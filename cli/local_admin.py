@@ -147,7 +147,7 @@ async def _request(local: LocalSocket, method: str, path: str, body: dict[str, A
 
 
 def run_command(local: LocalSocket, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Run an admin command (``server/core/admin_commands.py``) on the running server; its result document.
+    """Run an admin operation (``server/admin/``) on the running server; its result document.
 
     A refusal becomes a one-line ``CliError`` with the server's message.
     """

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from tigase_py.cli import console, context, errors, help_format
 from tigase_py.cli.commands import (
+    admin,
     auth,
     compat,
     config,
@@ -148,6 +149,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(auth.app, name="auth")
 app.add_typer(vhost.app, name="vhost")
 app.add_typer(session.app, name="session")
+app.add_typer(admin.app, name="admin")
 app.add_typer(compat.app, name="compat")
 app.add_typer(load.app, name="load")
 app.command("status")(status.status)

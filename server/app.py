@@ -1,4 +1,5 @@
-"""Start-up and shutdown, in order: config → storage → server and modules → listeners; and back."""
+"""Start-up and shutdown as one ordered, reversible lifecycle: config → storage → core (metrics, bus,
+sessions, router) → modules → listeners → monitoring; and back in reverse."""
 
 from __future__ import annotations
 
@@ -11,24 +12,22 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tigase_py.server import __version__
 from tigase_py.server.config.listeners import listening_on
+from tigase_py.server.upkeep import poll_vhosts, shutdown, sweep_idle
 
 if TYPE_CHECKING:
-    from tigase_py.server.config.schema import LimitsConfig, ServerConfig
+    from tigase_py.server.config.schema import ServerConfig
+    from tigase_py.server.core.lifecycle import Lifecycle
     from tigase_py.server.core.server import Server
     from tigase_py.server.observe.snmp_agent import SnmpAgent
+    from tigase_py.server.storage.engine import Storage
 
 log = logging.getLogger("tigase_py.app")
-
-VHOST_POLL_SECONDS = 10.0
-IDLE_SWEEP_SECONDS = 5.0
-SHUTDOWN_GRACE_SECONDS = 2.0  # session-end hooks (stanzas on their way to storage) get this long
-STREAMS_GRACE_SECONDS = 0.5  # a stream still open this long after </stream:stream> has a peer not reading
 
 
 def raise_open_files_limit(max_connections: int) -> tuple[int, int]:
@@ -74,101 +73,209 @@ async def serve(
     stop: asyncio.Event | None = None,
     signals: bool = True,
 ) -> int:
-    from tigase_py.server.core import stats
-    from tigase_py.server.core.server import Server
-    from tigase_py.server.net.admin_socket import AdminSocketError
-    from tigase_py.server.net.http import start_http
-    from tigase_py.server.net.tcp import start_listener
-    from tigase_py.server.net.tls import build_server_context
-    from tigase_py.server.storage.engine import StorageError, Timeouts, open_storage
+    """Start every part in order, call ``ready`` with the server, run until ``stop`` is set, then stop
+    the parts in reverse; 1 when a part could not start (one log line says which and why), else 0."""
+    from tigase_py.server.core.lifecycle import StartupFailed
 
     fd_limit, _ = raise_open_files_limit(config.limits.max_connections)
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
-    try:
-        timeouts = Timeouts(operation=config.storage.timeout, connect=config.storage.connect_timeout)
-        storage = await open_storage(
-            config.storage.url,
-            create=config.storage.url.startswith("sqlite"),
-            timeouts=timeouts,
-            scram_iterations=config.auth.scram_iterations,
-        )
-    except StorageError as exc:
-        log.error("storage unavailable: %s", exc)
-        return 1
-    from tigase_py.server.storage.users import SECRET_FILE, load_secret
-
-    try:
-        storage.users.secret = load_secret(config.server.pidfile.parent / SECRET_FILE)
-    except (OSError, ValueError) as exc:
-        log.error("server secret unusable: %s", exc)
-        await storage.close()
-        return 1
-    server = Server(config, storage)
-    server.admission.fd_limit = fd_limit
-    asyncio.get_running_loop().set_exception_handler(accept_error_handler(server))
-    listeners: list[asyncio.Server] = []
-    snmp_agent: SnmpAgent | None = None
-    pidfile = config.server.pidfile
     stop = stop or asyncio.Event()
-    if signals:
-        install_signals(server, stop)
+    parts = Assembly(config, stop, signals, fd_limit)
+    lifecycle = parts.lifecycle()
     try:
-        await server.sync_vhosts()
+        await lifecycle.start()
+    except StartupFailed:
+        return 1
+    try:
+        log.info("ready: listening on %s", listening_on(config))
+        if ready is not None:
+            ready(parts.server)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        began = time.monotonic()
+        await lifecycle.stop()
+    log.info("stopped in %.2f s", time.monotonic() - began)
+    return 0
+
+
+class Assembly:
+    """The parts of one server, each started by a named lifecycle step and stopped in reverse:
+    config → storage → core (metrics, bus, sessions, router) → modules → listeners → monitoring."""
+
+    def __init__(self, config: ServerConfig, stop: asyncio.Event, signals: bool, fd_limit: int) -> None:
+        self.config = config
+        self.stop_event = stop
+        self.signals = signals
+        self.fd_limit = fd_limit
+        self._storage: Storage | None = None
+        self._server: Server | None = None
+        self.listeners: list[asyncio.Server] = []
+        self.snmp_agent: SnmpAgent | None = None
+        self.stop_http: Callable[[], Awaitable[None]] | None = None
+        self.background: list[asyncio.Task[Any]] = []
+
+    @property
+    def storage(self) -> Storage:
+        assert self._storage is not None, "the storage step has not run"
+        return self._storage
+
+    @property
+    def server(self) -> Server:
+        assert self._server is not None, "the core step has not run"
+        return self._server
+
+    def lifecycle(self) -> Lifecycle:
+        from tigase_py.server.core.lifecycle import Lifecycle, Step
+
+        pidfile = self.config.server.pidfile
+        steps = [
+            Step("pidfile", noop, lambda: as_async(remove_pidfile, pidfile)),  # removed last, as before
+            Step("storage", self.open_storage, self.close_storage),
+            Step("core", self.build_core),
+            Step("modules", self.load_modules, self.unload_modules),
+            Step("listeners", self.start_listeners, self.stop_listeners),
+        ]
+        if self.config.snmp.enabled:
+            steps.append(Step("snmp", self.start_snmp, self.stop_snmp))
+        steps.append(Step("http", self.start_http, self.close_http))
+        steps.append(Step("background", self.start_background, self.stop_background))
+        steps.append(Step("ready", lambda: as_async(write_pidfile, pidfile)))
+        return Lifecycle(steps)
+
+    async def open_storage(self) -> None:
+        from tigase_py.server.core.lifecycle import StepFailed
+        from tigase_py.server.storage.engine import StorageError, Timeouts, open_storage
+        from tigase_py.server.storage.users import SECRET_FILE, load_secret
+
+        config = self.config
+        try:
+            timeouts = Timeouts(operation=config.storage.timeout, connect=config.storage.connect_timeout)
+            self._storage = await open_storage(
+                config.storage.url,
+                create=config.storage.url.startswith("sqlite"),
+                timeouts=timeouts,
+                scram_iterations=config.auth.scram_iterations,
+            )
+        except StorageError as exc:
+            raise StepFailed(f"storage unavailable: {exc}") from None
+        try:
+            self.storage.users.secret = load_secret(config.server.pidfile.parent / SECRET_FILE)
+        except (OSError, ValueError) as exc:
+            await self.close_storage()
+            raise StepFailed(f"server secret unusable: {exc}") from None
+
+    async def close_storage(self) -> None:
+        await self.storage.close()
+
+    async def build_core(self) -> None:
+        from tigase_py.server.core.server import Server
+
+        self._server = Server(self.config, self.storage)
+        self.server.admission.fd_limit = self.fd_limit
+        asyncio.get_running_loop().set_exception_handler(accept_error_handler(self.server))
+        if self.signals:
+            install_signals(self.server, self.stop_event)
+
+    async def load_modules(self) -> None:
+        from tigase_py.server.core.lifecycle import StepFailed
+        from tigase_py.server.storage.engine import StorageError
+
+        try:
+            await self.server.sync_vhosts()
+        except StorageError as exc:
+            await self.unload_modules()
+            raise StepFailed(f"vhosts unreadable: {exc}") from None
+
+    async def unload_modules(self) -> None:
+        registry = self.server.registry
+        for vhost in list(registry.loaded):
+            await registry.unload_vhost(vhost)
+
+    async def start_listeners(self) -> None:
+        from tigase_py.server.core.lifecycle import StepFailed
+        from tigase_py.server.net.tcp import start_listener
+        from tigase_py.server.net.tls import build_server_context
+
+        config = self.config
         tls = None
         if config.tls.certificate is not None and config.tls.key is not None:
-            tls = build_server_context(config.tls.certificate, config.tls.key)
+            try:
+                tls = build_server_context(config.tls.certificate, config.tls.key)
+            except (OSError, ValueError) as exc:
+                raise StepFailed(f"tls certificate or key unusable: {exc}") from None
         for listener in config.listeners:
             try:
-                listeners.append(await start_listener(server, listener, tls))
+                self.listeners.append(await start_listener(self.server, listener, tls))
             except OSError as exc:
-                log.error("cannot listen on %s:%d: %s", listener.address, listener.port, exc.strerror or exc)
-                return 1
+                await self.stop_listeners()
+                raise StepFailed(
+                    f"cannot listen on {listener.address}:{listener.port}: {exc.strerror or exc}"
+                ) from None
             log.info("listening c2s %s:%d tls=%s", listener.address, listener.port, listener.tls)
         log.info(
             "limits: max_connections=%d open-files=%d output soft/hard=%d/%d idle=%gs trusted=%s",
-            config.limits.max_connections, fd_limit, config.limits.output_buffer_soft,
+            config.limits.max_connections, self.fd_limit, config.limits.output_buffer_soft,
             config.limits.output_buffer_hard, config.limits.idle_timeout, ",".join(config.limits.trusted_networks),
         )  # fmt: skip
-        if config.snmp.enabled:
-            from tigase_py.server.observe.snmp_agent import start_agent
 
-            try:
-                snmp_agent = start_agent(server, config.snmp)
-            except OSError as exc:
-                log.error("cannot serve snmp on %s:%d: %s", config.snmp.address, config.snmp.port, exc)
-                return 1
+    async def stop_listeners(self) -> None:
+        await shutdown(self.server, self.listeners)
+
+    async def start_snmp(self) -> None:
+        from tigase_py.server.core.lifecycle import StepFailed
+        from tigase_py.server.observe.snmp_agent import start_agent
+
+        snmp = self.config.snmp
         try:
-            stop_http = await start_http(server)
+            self.snmp_agent = start_agent(self.server, snmp)
         except OSError as exc:
-            log.error("cannot listen on http %s:%d: %s", config.http.address, config.http.port, exc.strerror or exc)
-            return 1
+            raise StepFailed(f"cannot serve snmp on {snmp.address}:{snmp.port}: {exc}") from None
+
+    async def stop_snmp(self) -> None:
+        if self.snmp_agent is not None:
+            self.snmp_agent.close()
+
+    async def start_http(self) -> None:
+        from tigase_py.server.core.lifecycle import StepFailed
+        from tigase_py.server.net.admin_socket import AdminSocketError
+        from tigase_py.server.net.http import start_http
+
+        http = self.config.http
+        try:
+            self.stop_http = await start_http(self.server)
+        except OSError as exc:
+            raise StepFailed(f"cannot listen on http {http.address}:{http.port}: {exc.strerror or exc}") from None
         except AdminSocketError as exc:
-            log.error("%s", exc)
-            return 1
-        write_pidfile(pidfile)
-        log.info("ready: listening on %s", listening_on(config))
-        poller = asyncio.get_running_loop().create_task(poll_vhosts(server))
-        sweeper = asyncio.get_running_loop().create_task(sweep_idle(server))
-        watcher = asyncio.get_running_loop().create_task(stats.watch(server, server.stats))
-        if ready is not None:
-            ready(server)
-        await stop.wait()
-        poller.cancel()
-        sweeper.cancel()
-        watcher.cancel()
-        log.info("shutting down")
-        began = time.monotonic()
-        await shutdown(server, listeners)
-        await stop_http()
-        log.info("stopped in %.2f s", time.monotonic() - began)
-        return 0
-    finally:
-        for listening in listeners:
-            listening.close()
-        if snmp_agent is not None:
-            snmp_agent.close()
-        await storage.close()
-        remove_pidfile(pidfile)
+            raise StepFailed(str(exc)) from None
+
+    async def close_http(self) -> None:
+        if self.stop_http is not None:
+            await self.stop_http()
+
+    async def start_background(self) -> None:
+        from tigase_py.server.core import stats
+
+        server = self.server
+        loop = asyncio.get_running_loop()
+        self.background = [
+            loop.create_task(poll_vhosts(server)),
+            loop.create_task(sweep_idle(server)),
+            loop.create_task(stats.watch(server, server.stats)),
+        ]
+
+    async def stop_background(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+
+
+async def noop() -> None:
+    return None
+
+
+async def as_async(action: Callable[[Path], None], path: Path) -> None:
+    action(path)
 
 
 def write_pidfile(pidfile: Path) -> None:
@@ -195,41 +302,6 @@ def install_signals(server: Server, stop: asyncio.Event) -> None:
         log.debug("signal handlers unavailable (not the main thread)")
 
 
-async def poll_vhosts(server: Server) -> None:
-    while True:
-        await asyncio.sleep(VHOST_POLL_SECONDS)
-        try:
-            await server.sync_vhosts()
-        except Exception as exc:
-            log.warning("vhost_poll_failed reason=%s", exc)
-
-
-def sweep_interval(limits: LimitsConfig) -> float:
-    """How often idle sessions are looked at: often enough for the configured idle timeouts."""
-    return max(0.1, min(IDLE_SWEEP_SECONDS, limits.idle_timeout / 4, limits.idle_ping_timeout / 4))
-
-
-async def sweep_idle(server: Server) -> None:
-    """Ping sessions idle for ``idle_timeout`` and close those that do not answer; every
-    IDLE_SWEEP_SECONDS free the parser state of sessions idle for a whole interval (~10 KiB each)."""
-    release = memory_releaser()
-    tick = sweep_interval(server.config.limits)
-    next_free = time.monotonic() + IDLE_SWEEP_SECONDS
-    while True:
-        await asyncio.sleep(tick)
-        now = time.monotonic()
-        connections = list(server.connections)
-        for connection in connections:
-            connection.check_idle(now)
-        if now < next_free:
-            continue
-        next_free = now + IDLE_SWEEP_SECONDS
-        freed = sum(1 for connection in connections if connection.sweep_idle())
-        server.stats.parsers_freed.plain.value += freed
-        if freed and release is not None:
-            release(0)
-
-
 def accept_error_handler(server: Server) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
     """The loop's exception handler: an accept() that failed for lack of descriptors (EMFILE/ENFILE)
     is counted and logged once per interval instead of a traceback per attempt."""
@@ -242,53 +314,6 @@ def accept_error_handler(server: Server) -> Callable[[asyncio.AbstractEventLoop,
         loop.default_exception_handler(context)
 
     return handle
-
-
-def memory_releaser() -> Callable[[int], int] | None:
-    """glibc's malloc_trim: hands pages freed by the sweep back to the OS (None elsewhere)."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-async def shutdown(server: Server, listeners: list[asyncio.Server]) -> None:
-    """Stop accepting, close every stream with ``system-shutdown``, let queued stanzas reach storage
-    for up to SHUTDOWN_GRACE_SECONDS (idle sessions take milliseconds), then cut what is left."""
-    loop = asyncio.get_running_loop()
-    for listening in listeners:
-        listening.close()
-    deadline = loop.time() + SHUTDOWN_GRACE_SECONDS
-    streams_deadline = loop.time() + STREAMS_GRACE_SECONDS
-    while True:
-        # Sockets accepted just before the listeners closed get connection_made late: close those too.
-        for connection in list(server.connections):
-            connection.close_with_error("system-shutdown", "the server is shutting down")
-        if not ((server.tasks and loop.time() < deadline) or (server.connections and loop.time() < streams_deadline)):
-            break
-        pending = list(server.tasks)
-        if pending:
-            await asyncio.wait(pending, timeout=min(0.05, max(0.0, deadline - loop.time())))
-        else:
-            await asyncio.sleep(0.02)
-    stragglers = [c for c in server.connections if c.transport is not None]
-    peers = ",".join(c.peer for c in stragglers[:5])
-    for connection in stragglers:
-        connection.transport.abort()
-    leftover = list(server.tasks)
-    for task in leftover:
-        task.cancel()
-    if leftover:
-        await asyncio.wait(leftover, timeout=0.5)
-    if stragglers or leftover:
-        log.warning(
-            "shutdown_cut streams=%d tasks=%d peers=%s",
-            len(stragglers),
-            len(leftover),
-            peers,
-        )
 
 
 def run(config: ServerConfig) -> int:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tigase_py.cli import console, context, errors, local_admin
+from tigase_py.cli import admin_door, console, context, errors, local_admin
 from tigase_py.cli.commands.status import ApiKey, Host, HttpUrl, Password, Timeout, User, config_defaults, http_target
 
 app = typer.Typer(no_args_is_help=True, help="Login throttling: lockouts after failed logins.")
@@ -24,10 +24,9 @@ def admin_key() -> str | None:
     from tigase_py.server.config.errors import ConfigError
 
     try:
-        http = context.load().http
+        return admin_door.admin_key(context.load())
     except ConfigError:
         return None
-    return next((key for name, key in http.api_keys.items() if "admin" in http.scopes_of(name)), None)
 
 
 def call(name: str, args: dict[str, Any], host: str | None, http_url: str | None, api_key: str | None,

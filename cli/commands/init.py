@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from tigase_py.cli import console, context, errors
+from tigase_py.cli import admin_door, console, errors
 
 
 def init(
@@ -50,13 +50,9 @@ def init(
         raise errors.UsageError(exc.reason) from None
     console.success(f"wrote {path} and a self-signed certificate for {domain} in {path.parent / 'certs'}")
     if account is not None:
-        config = load_config(path)
         username, account_domain, secret = account
-
-        async def action(storage: Any) -> None:
-            await user_command.create(storage, config, username, account_domain, secret)
-
-        context.run_storage(config, action)
+        args = {"accountjid": f"{username}@{account_domain}", "password": secret}
+        admin_door.run_offline(load_config(path), "add-user", args)
         console.success(f"created {username}@{account_domain} (admin)")
     for warning in permissions.exposed(load_config(path)):  # e.g. an existing directory open to others
         console.warning(warning)

@@ -1,25 +1,24 @@
-"""``tigase-py user add|passwd|delete|list``: accounts of the configured server.
+"""``tigase-py user add|passwd|delete|list|info|unlock``: accounts of the configured server.
 
-While the server runs, each command goes through its admin socket, so the server itself changes the
-account and fires its events (``user.created``, ``user.deleted``); otherwise straight to storage.
+Each command runs the server's admin operation (``server/admin/users.py``) through ``cli/admin_door.py``:
+inside the running server when its admin socket answers (so it fires ``user.created``/``user.deleted``),
+otherwise on config + storage.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from tigase_py.cli import console, context, errors, local_admin
+from tigase_py.cli import admin_door, console, context, errors
 from tigase_py.cli.commands.status import ApiKey, Host, HttpUrl, Timeout
-
-if TYPE_CHECKING:
-    from tigase_py.server.config.schema import ServerConfig
 
 app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
 
 JidArgument = Annotated[str, typer.Argument(help="Bare JID, e.g. alice@example.com.")]
 PasswordOption = Annotated[str | None, typer.Option("--password", help="New password (prompted twice when omitted).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 def split_jid(text: str) -> tuple[str, str]:
@@ -34,6 +33,10 @@ def split_jid(text: str) -> tuple[str, str]:
     return username, domain
 
 
+def bare_jid(text: str) -> str:
+    return "@".join(split_jid(text))
+
+
 def ask_password(password: str | None) -> str:
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -42,93 +45,38 @@ def ask_password(password: str | None) -> str:
     return password
 
 
-async def create(storage: Any, config: ServerConfig, username: str, domain: str, password: str) -> None:
-    """Create the account, refusing domains that are neither configured nor added vhosts."""
-    from tigase_py.server.storage.users import UserExists
-
-    known = set(config.server.vhosts) | set(await storage.vhosts.list())
-    if domain not in known:
-        raise errors.CliError(
-            f"{domain} is not a virtual host of this server",
-            hint=f"known vhosts: {', '.join(sorted(known))}; add one with `tigase-py vhost add {domain}`",
-        )
-    try:
-        await storage.users.create(username, domain, password)
-    except UserExists:
-        raise errors.CliError(f"user {username}@{domain} already exists") from None
+def with_password(operation: str, jid: str, password: str | None) -> str:
+    """Run an operation that takes an account and a password; the account's bare JID."""
+    bare = bare_jid(jid)
+    config = context.load()
+    admin_door.run(config, operation, {"accountjid": bare, "password": ask_password(password)})
+    return bare
 
 
 @app.command("add")
 def add(jid: JidArgument, password: PasswordOption = None) -> None:
     """Create an account."""
-    username, domain = split_jid(jid)
-    config = context.load()
-    secret = ask_password(password)
-    local = local_admin.serving(config)
-    if local is not None:
-        local_admin.run_command(local, "add-user", {"accountjid": f"{username}@{domain}", "password": secret})
-        console.success(f"created {username}@{domain}")
-        return
-
-    async def action(storage: Any) -> None:
-        await create(storage, config, username, domain, secret)
-
-    context.run_storage(config, action)
-    console.success(f"created {username}@{domain}")
+    console.success(f"created {with_password('add-user', jid, password)}")
 
 
 @app.command("passwd")
 def passwd(jid: JidArgument, password: PasswordOption = None) -> None:
     """Change an account's password."""
-    username, domain = split_jid(jid)
-    config = context.load()
-    secret = ask_password(password)
-    local = local_admin.serving(config)
-    if local is not None:
-        args = {"accountjid": f"{username}@{domain}", "password": secret}
-        local_admin.run_command(local, "change-user-password", args)
-        console.success(f"password changed for {username}@{domain}")
-        return
-
-    async def action(storage: Any) -> None:
-        from tigase_py.server.storage.users import UserNotFound
-
-        try:
-            await storage.users.set_password(username, domain, secret)
-        except UserNotFound:
-            raise errors.CliError(f"no such user: {username}@{domain}") from None
-
-    context.run_storage(config, action)
-    console.success(f"password changed for {username}@{domain}")
+    console.success(f"password changed for {with_password('change-user-password', jid, password)}")
 
 
 @app.command("delete")
 def delete(jid: JidArgument) -> None:
     """Delete an account and its data."""
-    username, domain = split_jid(jid)
-    config = context.load()
-    local = local_admin.serving(config)
-    if local is not None:
-        result = local_admin.run_command(local, "delete-user", {"accountjids": [f"{username}@{domain}"]})
-        if not result.get("values", {}).get("deleted"):
-            raise errors.CliError(f"no such user: {username}@{domain}")
-        console.success(f"deleted {username}@{domain}")
-        return
-
-    async def action(storage: Any) -> bool:
-        return bool(await storage.users.delete(username, domain))
-
-    if not context.run_storage(config, action):
-        raise errors.CliError(f"no such user: {username}@{domain}")
-    console.success(f"deleted {username}@{domain}")
-    if context.notify_reload(config) is not None:
-        console.info("asked the running server to reload")
+    bare = bare_jid(jid)
+    admin_door.run(context.load(), "delete-user", {"accountjids": [bare]})
+    console.success(f"deleted {bare}")
 
 
 @app.command("list")
 def list_users(
     vhost: Annotated[str | None, typer.Option("--vhost", help="Only users of this vhost.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List accounts (bare JIDs)."""
     from tigase_py.server.config import types
@@ -139,19 +87,9 @@ def list_users(
             domain = types.parse_domain(vhost)
         except ValueError as exc:
             raise errors.UsageError(f"--vhost: {exc}") from None
-    config = context.load()
-    local = local_admin.serving(config)
-    if local is not None:
-        args = {"max_items": "all", **({"vhost": domain} if domain else {})}
-        listed = local_admin.run_command(local, "get-registered-users-list", args).get("values", {})
-        names = [str(name) for name in listed.get("registereduserjids", [])]
-    else:
-
-        async def action(storage: Any) -> list[str]:
-            return list(await storage.users.list(domain))
-
-        names = context.run_storage(config, action)
-    users = sorted(_as_jid(name, domain) for name in names)
+    args = {"max_items": "all", **({"vhost": domain} if domain else {})}
+    listed = admin_door.run(context.load(), "get-registered-users-list", args).get("values", {})
+    users = sorted(str(name) for name in listed.get("registereduserjids", []))
     if as_json:
         console.emit_json({"vhost": domain, "users": users})
         return
@@ -162,8 +100,16 @@ def list_users(
         console.result(item)
 
 
-def _as_jid(name: str, domain: str | None) -> str:
-    return f"{name}@{domain}" if domain and "@" not in name else name
+@app.command("info")
+def info(jid: JidArgument, as_json: JsonOption = False) -> None:
+    """Whether an account exists, and its online resources (when the server runs)."""
+    values = admin_door.run(context.load(), "user-info", {"accountjid": bare_jid(jid)}).get("values", {})
+    if as_json:
+        console.emit_json(values)
+        return
+    resources = values.get("resources")
+    online = "unknown (the server is not running)" if resources is None else (", ".join(resources) or "none")
+    console.table(("jid", "online resources"), [(values.get("jid"), online)])
 
 
 @app.command("unlock")
@@ -177,6 +123,5 @@ def unlock(
     """Lift a login lockout of an account (needs the running server: lockouts live in its memory)."""
     from tigase_py.cli.commands.auth import call
 
-    username, domain = split_jid(jid)
-    result = call("unlock-login", {"accountjid": f"{username}@{domain}"}, host, http_url, api_key, None, None, timeout)
+    result = call("unlock-login", {"accountjid": bare_jid(jid)}, host, http_url, api_key, None, None, timeout)
     console.success(str(result.get("note", "")))

@@ -160,6 +160,12 @@ class Metric:
         assert isinstance(series, Distribution)
         return series
 
+    def forget(self, first: str) -> int:
+        """Drop the series whose first label value is ``first`` (a vhost going away); return how many remain."""
+        for values in [values for values in self._series if values[:1] == (first,)]:
+            del self._series[values]
+        return len(self._series)
+
     @property
     def plain(self) -> Value:
         assert isinstance(self._plain, Value), f"{self.id} has labels or is computed"

@@ -14,19 +14,29 @@ is unloaded.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tigase_py.server.core import disco_providers, services
+from tigase_py.server.core.capabilities import (
+    Capabilities,
+    Events,
+    FeatureView,
+    Hosts,
+    ModuleCommands,
+    ModuleMetrics,
+    ServerSettings,
+    SessionView,
+)
 from tigase_py.server.jid import Jid
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
     from tigase_py.server.core.disco_providers import InfoProvider, ItemsProvider
-    from tigase_py.server.core.server import Server
     from tigase_py.server.core.services import HostedService, ServiceBinding
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
@@ -191,38 +201,69 @@ class Module:
 
 
 class ModuleContext:
-    """What a module instance on one vhost may use. Everything it registers is undone on unload."""
+    """What a module instance on one vhost may use: narrow capabilities, never the server object.
 
-    def __init__(self, server: Server, module: Module, vhost: str, config: Any) -> None:
-        self.server = server
+    Everything it registers (handlers, hooks, commands, metrics, background tasks) is undone on unload.
+    """
+
+    def __init__(
+        self, module: Module, vhost: str, config: Any, storage: Storage, caps: Capabilities, features: FeatureView
+    ) -> None:
         self.module = module
         self.vhost = vhost
         self.config = config
+        self._storage = storage
         self.log = logging.getLogger(f"tigase_py.modules.{module.name}")
         self.state: dict[str, Any] = {}
         self.service: ServiceBinding | None = None  # where this module's hosted service runs on this vhost
+        self.started = False  # every on_start ran: on_stop runs at unload
         self._undo: list[Callable[[], None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._route = caps.route
+        self._track = caps.track
+        self.sessions: SessionView = caps.sessions
+        self.events: Events = caps.events
+        self.features = features
+        self.hosts: Hosts = caps.hosts
+        self.settings: ServerSettings = caps.settings
+        self.commands = ModuleCommands(caps.commands, caps.command_context, self.add_undo)
+        self.metrics = ModuleMetrics(caps.metrics, module.name, vhost, self.add_undo)
 
     @property
     def storage(self) -> Storage:
-        return self.server.storage
+        return self._storage
 
     def add_undo(self, undo: Callable[[], None]) -> None:
         self._undo.append(undo)
 
     def undo_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         while self._undo:
             self._undo.pop()()
 
     async def route(self, stanza: Element) -> None:
         """Deliver a stanza the module originates (its ``from`` must be set)."""
-        await self.server.router.deliver(stanza)
+        await self._route(stanza)
 
     async def fire(self, event: str, **fields: Any) -> bool:
-        return await self.server.bus.fire(event, self.vhost, **fields)
+        return await self.events.fire(event, self.vhost, **fields)
+
+    async def fold(self, name: str, value: Any, **fields: Any) -> Any:
+        """Run the ``name`` fold on this vhost; the value comes back unchanged when nothing folds it."""
+        if not self.events.has(name, self.vhost, getattr(value, "tag", None)):
+            return value
+        return await self.events.fold(name, value, self.vhost, **fields)
+
+    def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run background work owned by the server (awaited at shutdown), cancelled if the module unloads first."""
+        task = self._track(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def sessions_of(self, owner: str) -> list[Session]:
-        return self.server.sessions.resources(owner)
+        return self.sessions.resources(owner)
 
 
 class StanzaContext:
@@ -241,7 +282,7 @@ class StanzaContext:
 
     @property
     def storage(self) -> Storage:
-        return self.module.server.storage
+        return self.module.storage
 
     @property
     def config(self) -> Any:
@@ -259,7 +300,7 @@ class StanzaContext:
         return child
 
     async def route(self, stanza: Element) -> None:
-        await self.module.server.router.deliver(stanza)
+        await self.module.route(stanza)
 
 
 class IqContext(StanzaContext):

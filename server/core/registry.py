@@ -11,7 +11,12 @@ from tigase_py.server.core import services
 from tigase_py.server.core.module import Identity, Module, ModuleContext, build_config
 
 if TYPE_CHECKING:
-    from tigase_py.server.core.server import Server
+    from tigase_py.server.config.schema import ModulesConfig
+    from tigase_py.server.core.capabilities import Capabilities
+    from tigase_py.server.core.events import EventBus
+    from tigase_py.server.core.router import Router
+    from tigase_py.server.core.stats import CoreMetrics
+    from tigase_py.server.storage.engine import Storage
     from tigase_py.server.xml.element import Element
 
 log = logging.getLogger("tigase_py.registry")
@@ -68,11 +73,25 @@ def validate_options(names: tuple[str, ...], options: dict[str, dict[str, Any]])
 
 
 class ModuleRegistry:
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        config = server.config.modules
+    """Starts the enabled modules on each vhost with the capabilities they may use, and stops them."""
+
+    def __init__(
+        self,
+        config: ModulesConfig,
+        storage: Storage,
+        caps: Capabilities,
+        router: Router,
+        bus: EventBus,
+        stats: CoreMetrics,
+    ) -> None:
+        self.storage = storage
+        self.caps = caps
+        self.router = router
+        self.bus = bus
+        self.stats = stats
         self.modules = resolve_order(config.enabled)
         self.configs = validate_options(config.enabled, config.options)
+        self.service_options = config.services  # [services.<name>]; per vhost: caps.hosts.options(vhost)
         self.loaded: dict[str, list[ModuleContext]] = {}
 
     async def load_vhost(self, vhost: str) -> None:
@@ -80,19 +99,24 @@ class ModuleRegistry:
             return
         contexts: list[ModuleContext] = []
         self.loaded[vhost] = contexts
-        for module in self.modules:
-            ctx = ModuleContext(self.server, module, vhost, self.configs[module.name])
-            self._bind_service(ctx)
-            self._register(ctx)
-            contexts.append(ctx)
-            for start in module.declared.starts:
-                await start(ctx)
+        try:
+            for module in self.modules:
+                ctx = ModuleContext(module, vhost, self.configs[module.name], self.storage, self.caps, self)
+                contexts.append(ctx)
+                self._bind_service(ctx)
+                self._register(ctx)
+                for start in module.declared.starts:
+                    await start(ctx)
+                ctx.started = True
+        except BaseException:
+            await self.unload_vhost(vhost)  # the modules already started stop again, in reverse
+            raise
         log.info("vhost_loaded vhost=%s modules=%d", vhost, len(contexts))
 
     async def unload_vhost(self, vhost: str) -> None:
         contexts = self.loaded.pop(vhost, [])
         for ctx in reversed(contexts):
-            for stop in ctx.module.declared.stops:
+            for stop in ctx.module.declared.stops if ctx.started else ():
                 try:
                     await stop(ctx)
                 except Exception:
@@ -105,14 +129,12 @@ class ModuleRegistry:
         if declaration is None:
             return
         name, vhost = ctx.module.name, ctx.vhost
-        config = self.server.config
-        here = config.options_for(vhost).services.get(name)
-        binding = services.bind(name, declaration, vhost, config.modules.services.get(name), here)
+        here = self.caps.hosts.options(vhost).services.get(name)
+        binding = services.bind(name, declaration, vhost, self.service_options.get(name), here)
         if binding is None:
             return
-        router, vhosts = self.server.router, self.server.vhosts
         try:
-            ctx.add_undo(router.services.add(binding, vhosts.__contains__))
+            ctx.add_undo(self.router.services.add(binding, self.caps.hosts.is_local))
         except ValueError as exc:
             log.error("service_not_started module=%s vhost=%s reason=%s", ctx.module.name, ctx.vhost, exc)
             return
@@ -120,11 +142,11 @@ class ModuleRegistry:
         log.info("service_started module=%s domain=%s", ctx.module.name, binding.domain)
 
     def _register(self, ctx: ModuleContext) -> None:
-        router = self.server.router
-        bus = self.server.bus
+        router = self.router
+        bus = self.bus
         declared = ctx.module.declared
         if declared.iqs:
-            stats = self.server.stats
+            stats = self.stats
             stats.handler_latency.dist(ctx.module.name)
             stats.handler_errors.labels(ctx.module.name)
         for types, ns, element, addressing, handler in declared.iqs:
@@ -154,10 +176,10 @@ class ModuleRegistry:
     # -- what modules declared, for disco and stream features ------------
     def hosted_services(self, vhost: str) -> list[services.ServiceBinding]:
         """The hosted services running for ``vhost`` (listed in its disco#items)."""
-        return self.server.router.services.of_vhost(vhost)
+        return self.router.services.of_vhost(vhost)
 
     def hosted_service(self, domain: str) -> services.ServiceBinding | None:
-        return self.server.router.services.get(domain)
+        return self.router.services.get(domain)
 
     def disco_providers(self, vhost: str, kind: str, on: str, domain: str) -> list[tuple[ModuleContext, Any]]:
         """The (ctx, provider) pairs of ``kind`` ("info"/"items") for a JID of ``on`` at ``domain``:

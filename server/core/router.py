@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, cast
 
 from tigase_py.server import jid as jids
@@ -22,8 +23,9 @@ from tigase_py.server.jid import Jid
 from tigase_py.server.storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from tigase_py.server.core.server import Server
-    from tigase_py.server.core.session import Session
+    from tigase_py.server.core.events import EventBus
+    from tigase_py.server.core.session import Session, SessionManager
+    from tigase_py.server.core.stats import CoreMetrics
     from tigase_py.server.xml.element import Element
 
 log = logging.getLogger("tigase_py.router")
@@ -43,8 +45,22 @@ def storage_down(stanza: Element, exc: StorageError) -> StanzaError:
 
 
 class Router:
-    def __init__(self, server: Server) -> None:
-        self.server = server
+    """Takes what it needs explicitly: sessions, the event bus, the core metrics, the live set of served
+    vhosts and an account-existence check."""
+
+    def __init__(
+        self,
+        sessions: SessionManager,
+        bus: EventBus,
+        stats: CoreMetrics,
+        vhosts: Collection[str],
+        user_exists: Callable[[str], Awaitable[bool]],
+    ) -> None:
+        self.sessions = sessions
+        self.bus = bus
+        self.stats = stats
+        self.vhosts = vhosts
+        self.user_exists = user_exists
         self.iq_handlers: dict[IqTableKey, tuple[IqHandler, ModuleContext]] = {}
         self.presence_handlers: dict[tuple[str, str], tuple[PresenceHandler, ModuleContext]] = {}
         self.to_services = ServiceRouting(self)
@@ -76,8 +92,8 @@ class Router:
         """Handle a stanza sent by a local client session."""
         self.routed += 1
         tag = stanza.tag
-        self.server.stats.routed_by_kind[tag].value += 1
-        folders = self.server.bus.folders("stanza.outbound", session.vhost, tag)
+        self.stats.routed_by_kind[tag].value += 1
+        folders = self.bus.folders("stanza.outbound", session.vhost, tag)
         if folders:
             # The fold loop runs inline: one coroutine less per handler on the hottest path.
             value: Any = stanza
@@ -119,7 +135,7 @@ class Router:
                 self.bounce(stanza, StanzaError("jid-malformed", "invalid 'to' address"))
                 return
         service = None
-        if to.domain not in self.server.vhosts:
+        if to.domain not in self.vhosts:
             service = self.services.get(to.domain)
             if service is None:
                 # RFC 6120 §8.3.3.16: a domain we neither serve nor can reach (no s2s yet).
@@ -151,11 +167,11 @@ class Router:
         sender = jids.try_parse(stanza.attrs.get("from"))
         if sender is None:
             return
-        self.server.stats.bounced.labels(error.condition).value += 1
+        self.stats.bounced.labels(error.condition).value += 1
         reply = error_reply(stanza, error)
         if "from" not in reply.attrs:
             reply.attrs["from"] = sender.domain
-        session = self.server.sessions.get(sender)
+        session = self.sessions.get(sender)
         if session is not None:
             session.send(reply)
         elif sender.domain in self.services:
@@ -164,14 +180,14 @@ class Router:
     # -- local delivery -------------------------------------------------
     async def _filter(self, stanza: Element, owner: str, vhost: str) -> Element | None:
         value: Any = stanza
-        for folder in self.server.bus.folders("stanza.deliver", vhost, stanza.tag):
+        for folder in self.bus.folders("stanza.deliver", vhost, stanza.tag):
             value = await folder(value, owner=owner)
             if value is DROP:
                 return None
         return cast("Element", value)
 
     async def _deliver_message(self, stanza: Element, sender: Jid, to: Jid) -> None:
-        sessions = self.server.sessions
+        sessions = self.sessions
         msg_type = stanza.attrs.get("type", "normal")
         if to.is_domain:
             if msg_type not in ("error", "headline"):
@@ -201,12 +217,12 @@ class Router:
             return
         if msg_type in ("error", "headline"):
             return
-        if not await self.server.user_exists(owner):
+        if not await self.user_exists(owner):
             raise StanzaError("service-unavailable")
-        stored = await self.server.bus.fire("message.offline", to.domain, stanza=stanza, owner=owner)
+        stored = await self.bus.fire("message.offline", to.domain, stanza=stanza, owner=owner)
         if not stored:
             raise StanzaError("service-unavailable")
-        self.server.stats.offline_stored.plain.value += 1
+        self.stats.offline_stored.plain.value += 1
 
     async def _deliver_iq(self, stanza: Element, sender: Jid, to: Jid, origin: Session | None) -> None:
         iq_type = stanza.attrs.get("type")
@@ -220,7 +236,7 @@ class Router:
                 if request:
                     raise StanzaError("service-unavailable")
                 return
-            session = self.server.sessions.get(to)
+            session = self.sessions.get(to)
             if session is not None:
                 session.send(stanza)
             elif request:
@@ -240,7 +256,7 @@ class Router:
             addressing = "bare"
             if await self._filter(stanza, to.bare_str, to.domain) is None:
                 raise StanzaError("service-unavailable")
-            if not await self.server.user_exists(to.bare_str):
+            if not await self.user_exists(to.bare_str):
                 raise StanzaError("service-unavailable")
         entry = self.iq_handlers.get((to.domain, iq_type, addressing, payload.ns, payload.name))
         if entry is None:
@@ -259,7 +275,7 @@ class Router:
         """Run an IQ handler; its reply is delivered, its failure becomes a wire error (logged by key)."""
         handler, ctx = entry
         context = IqContext(ctx, stanza, sender, to, origin)
-        stats = self.server.stats
+        stats = self.stats
         started = time.perf_counter()
         try:
             reply = await handler(context)
@@ -290,11 +306,11 @@ class Router:
         if await self._filter(stanza, to.bare_str, to.domain) is None:
             return
         if to.resource:
-            session = self.server.sessions.get(to)
+            session = self.sessions.get(to)
             if session is not None:
                 session.send(stanza)
             return
-        for session in self.server.sessions.resources(to.bare_str):
+        for session in self.sessions.resources(to.bare_str):
             if session.available:
                 session.send(stanza)
 
@@ -313,7 +329,7 @@ class Router:
     async def deliver_to_available(self, stanza: Element, owner: str) -> int:
         """Send ``stanza`` to every available resource of a local account; return how many."""
         count = 0
-        for session in self.server.sessions.resources(owner):
+        for session in self.sessions.resources(owner):
             if session.available:
                 session.send(stanza)
                 count += 1

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core.commands import Command, CommandContext, CommandError, CommandResult
+from tigase_py.server.core.commands import Call, Command, CommandError, CommandResult
 
 if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
@@ -73,7 +73,7 @@ def guarded(command: Command, file: str) -> Command:
     """``command`` with source ``script:<file>`` whose failures become a clear command error."""
     inner = command.run
 
-    async def run(ctx: CommandContext, args: dict[str, Any]) -> CommandResult:
+    async def run(ctx: Call, args: dict[str, Any]) -> CommandResult:
         try:
             result = await inner(ctx, args)
         except CommandError:

@@ -1,21 +1,31 @@
-"""The Server: one object that owns config, storage, sessions, router, modules and vhosts."""
+"""The Server: the assembly root that owns config, storage, sessions, router, modules and vhosts.
+
+Modules never see it: the registry hands each module instance the narrow capabilities built here
+(:class:`~tigase_py.server.core.capabilities.Capabilities`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core import admin_commands, lockout_commands, stats
-from tigase_py.server.core.commands import CommandRegistry
+from tigase_py.server import admin
+from tigase_py.server.admin.live import deps_of
+from tigase_py.server.admin.operation import Registry
+from tigase_py.server.core import stats
+from tigase_py.server.core.capabilities import Capabilities, ServedHosts, ServerSettings
+from tigase_py.server.core.commands import CommandContext
 from tigase_py.server.core.events import EventBus
 from tigase_py.server.core.login_guard import LoginGuard
 from tigase_py.server.core.metrics import MetricsRegistry
 from tigase_py.server.core.registry import ModuleRegistry
 from tigase_py.server.core.router import Router
 from tigase_py.server.core.session import SessionManager
+from tigase_py.server.core.tasks import BackgroundTasks
 from tigase_py.server.net.admission import Admission
 
 if TYPE_CHECKING:
@@ -23,6 +33,13 @@ if TYPE_CHECKING:
     from tigase_py.server.storage.engine import Storage
 
 log = logging.getLogger("tigase_py.server")
+
+
+async def account_exists(storage: Storage, owner: str) -> bool:
+    local, _, domain = owner.partition("@")
+    if not domain:
+        return False
+    return await storage.users.exists(local, domain)
 
 
 class Server:
@@ -33,42 +50,53 @@ class Server:
         self.admission = Admission(config.limits)
         self.metrics = MetricsRegistry()
         self.stats = stats.CoreMetrics(self.metrics)
-        self.commands = CommandRegistry()
-        admin_commands.register_all(self.commands)
-        for command in lockout_commands.commands():
-            self.commands.register(command)
+        self.commands = Registry(lambda: deps_of(self))
+        admin.register_builtins(self.commands)
         self.registered_users: dict[str, int] = {}
         stats.register_process_metrics(self.metrics, self)
         stats.instrument_storage(storage, self.stats)
         self.bus = EventBus()
         self.sessions = SessionManager()
-        self.router = Router(self)
         self.vhosts: set[str] = set()
-        self.registry = ModuleRegistry(self)
+        exists = functools.partial(account_exists, storage)
+        self.router = Router(self.sessions, self.bus, self.stats, self.vhosts, exists)
+        self.background = BackgroundTasks()
+        self.tasks: set[asyncio.Task[Any]] = self.background.running
+        self.registry = ModuleRegistry(config.modules, storage, self.capabilities(), self.router, self.bus, self.stats)
         self.connections: set[Any] = set()
-        self.tasks: set[asyncio.Task[Any]] = set()
         self.auth_failures = 0
         self.login_guard = LoginGuard(config.limits)
         self.bus.on("user.created", self.recount_users)
         self.bus.on("user.deleted", self.recount_users)
 
+    def capabilities(self) -> Capabilities:
+        """What modules may use, each part narrow: they never get this object."""
+        config = self.config
+        return Capabilities(
+            sessions=self.sessions,
+            events=self.bus,
+            route=self.router.deliver,
+            hosts=ServedHosts(self.vhosts, config.options_for),
+            settings=ServerSettings(
+                admins=frozenset(config.server.admins),
+                started_at=self.started_at,
+                offline_queue_size=config.limits.offline_queue_size,
+            ),
+            track=self.background.track,
+            commands=self.commands,
+            command_context=self.command_context,
+            metrics=self.metrics,
+        )
+
+    def command_context(self, caller: str, vhost: str | None) -> CommandContext:
+        return CommandContext(self, caller, vhost)
+
     def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the server (kept referenced, awaited at shutdown)."""
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background_task_failed", exc_info=task.exception())
+        return self.background.track(coroutine)
 
     async def user_exists(self, owner: str) -> bool:
-        local, _, domain = owner.partition("@")
-        if not domain:
-            return False
-        return await self.storage.users.exists(local, domain)
+        return await account_exists(self.storage, owner)
 
     async def recount_users(self, owner: str, **_fields: Any) -> None:
         """Keep the registered-users gauge exact after an account is created or deleted (not 10 s late)."""

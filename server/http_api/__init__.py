@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tigase_py.server.http_api import commands, rest
+from tigase_py.server.http_api import commands, operations, rest
 from tigase_py.server.http_api.openapi import document
 from tigase_py.server.http_api.table import Route, reply
 
@@ -19,6 +19,7 @@ def all_routes() -> list[Route]:
     """Every /api/v1 endpoint, in the order the router mounts them and the document lists them."""
     return [
         *rest.routes(),
+        *operations.routes(),
         *commands.routes(),
         Route(
             "GET",

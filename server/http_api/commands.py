@@ -3,13 +3,12 @@ registry (built-in or script), ``/api/v1/scripts`` lists, uploads and removes sc
 
 from __future__ import annotations
 
-import contextvars
-import logging
+from typing import Any
 
 from aiohttp import web
 
-from tigase_py.server.core.commands import CommandContext, CommandError
 from tigase_py.server.core.scripts import ScriptError, ScriptManager
+from tigase_py.server.http_api.operations import execute
 from tigase_py.server.http_api.rest import server_of
 from tigase_py.server.http_api.table import (
     BOOLEAN,
@@ -26,38 +25,20 @@ from tigase_py.server.http_api.table import (
     text_field,
 )
 
-log = logging.getLogger("tigase_py.http_api")
-
 SCRIPTS_KEY = web.AppKey("scripts", ScriptManager)
-CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("tigase_py_http_caller", default="")
-
-STATUS_OF = {
-    "bad-request": 400,
-    "jid-malformed": 400,
-    "not-acceptable": 400,
-    "forbidden": 403,
-    "item-not-found": 404,
-    "not-allowed": 403,
-    "conflict": 409,
-}
 
 PARAM = obj(
     ("name", "type", "label", "required"),
-    name=STRING,
-    type=STRING,
-    label=STRING,
-    required=BOOLEAN,
+    **dict.fromkeys(("name", "type", "label"), STRING),
+    **dict.fromkeys(("required", "positional"), BOOLEAN),
     choices=array(STRING),
     default={"type": ["string", "null"]},
 )
 COMMAND = obj(
     ("name", "title", "description", "node", "admin_only", "source", "params"),
-    name=STRING,
-    title=STRING,
-    description=STRING,
-    node=STRING,
-    admin_only=BOOLEAN,
-    source=STRING,
+    **dict.fromkeys(("name", "title", "description", "node", "source", "scope"), STRING),
+    **dict.fromkeys(("admin_only", "live_only"), BOOLEAN),
+    **dict.fromkeys(("returns", "columns"), array(STRING)),
     params=array(PARAM),
 )
 COMMANDS = obj(("commands",), commands=array(COMMAND))
@@ -66,26 +47,22 @@ SCRIPT = obj(("file", "loaded"), file=STRING, loaded=BOOLEAN, command=STRING, er
 SCRIPTS = obj(("scripts",), scripts=array(SCRIPT))
 
 
+PARAM_FIELDS = ("name", "type", "label", "required", "choices", "default", "positional")
+COMMAND_FIELDS = ("name", "title", "description", "admin_only", "source", "scope", "live_only", "returns", "columns")
+
+
+def described(item: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The named attributes of a declaration as JSON values (tuples become lists)."""
+    found = {name: getattr(item, name) for name in fields}
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in found.items()}
+
+
 async def list_commands(request: web.Request) -> web.Response:
     commands = [
         {
-            "name": c.name,
-            "title": c.title,
-            "description": c.description,
+            **described(c, COMMAND_FIELDS),
             "node": c.xmpp_node,
-            "admin_only": c.admin_only,
-            "source": c.source,
-            "params": [
-                {
-                    "name": p.name,
-                    "type": p.type,
-                    "label": p.label,
-                    "required": p.required,
-                    "choices": list(p.choices),
-                    "default": p.default,
-                }
-                for p in c.params
-            ],
+            "params": [described(p, PARAM_FIELDS) for p in c.params],
         }
         for c in server_of(request).commands.all()
     ]
@@ -93,21 +70,12 @@ async def list_commands(request: web.Request) -> web.Response:
 
 
 async def run_command(request: web.Request) -> web.Response:
-    server = server_of(request)
     name = request.match_info["name"]
-    if server.commands.get(name) is None:
+    if server_of(request).commands.get(name) is None:
         raise ApiError(404, f"no command {name!r}")
     args = await body_of(request) if request.can_read_body else {}
-    caller = CALLER.get()
-    context = CommandContext(server, caller, args.get("vhost") if isinstance(args.get("vhost"), str) else None)
-    try:
-        result = await server.commands.execute(name, context, args)
-    except CommandError as exc:
-        raise ApiError(STATUS_OF.get(exc.condition, 500), str(exc)) from exc
-    except Exception as exc:
-        log.exception("command_failed name=%s", name)
-        raise ApiError(500, f"command {name} failed: {type(exc).__name__}: {exc}") from exc
-    return reply(result.to_json())
+    vhost = args.get("vhost") if isinstance(args.get("vhost"), str) else None
+    return reply((await execute(request, name, args, vhost)).to_json())
 
 
 def manager(request: web.Request) -> ScriptManager:
@@ -121,7 +89,7 @@ async def list_scripts(request: web.Request) -> web.Response:
 
 UPLOAD_DISABLED = (
     "script upload is disabled: it runs code as the server user; set [http] scripts_upload = true to "
-    "allow it for API keys with the \"scripts\" scope (files in scripts_dir load either way)"
+    'allow it for API keys with the "scripts" scope (files in scripts_dir load either way)'
 )
 
 

@@ -34,6 +34,11 @@ DOMAIN: Schema = {"$ref": "#/components/schemas/Domain"}
 _PARAM = re.compile(r"\{([a-z_]+)(?::[^}]*)?\}")
 
 
+def path_names(path: str) -> list[str]:
+    """The parameters named in an aiohttp path (``{name}`` or ``{name:regex}``)."""
+    return _PARAM.findall(path)
+
+
 def obj(needed: tuple[str, ...] = (), /, **properties: Schema) -> Schema:
     """A JSON object schema; ``needed`` names the properties that must be present."""
     schema: Schema = {"type": "object", "properties": properties}
@@ -68,6 +73,7 @@ class Route:
     @property
     def needs(self) -> str:
         return self.scope or ("read" if self.method == "GET" else "admin")
+
     body: Schema | None = None
     query: tuple[QueryParam, ...] = ()
     path_docs: dict[str, str] = field(default_factory=dict)
@@ -78,7 +84,7 @@ class Route:
 
     @property
     def path_params(self) -> list[str]:
-        return _PARAM.findall(self.path)
+        return path_names(self.path)
 
 
 class ApiError(Exception):

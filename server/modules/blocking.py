@@ -201,4 +201,4 @@ async def refuse_inbound(ctx: ModuleContext, stanza: Element, owner: str) -> Any
 
 
 def is_local(ctx: ModuleContext, sender: Jid) -> bool:
-    return bool(sender.local) and sender.domain in ctx.server.vhosts
+    return bool(sender.local) and ctx.hosts.is_local(sender.domain)

@@ -28,7 +28,7 @@ from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
-    from tigase_py.server.core.registry import ModuleRegistry
+    from tigase_py.server.core.capabilities import FeatureView
 
 SERVER_IDENTITY = Identity("server", "im", "tigase-py")
 ACCOUNT_IDENTITY = Identity("account", "registered")
@@ -64,8 +64,8 @@ def info_query(
     return query
 
 
-def registry_of(ctx: IqContext) -> ModuleRegistry:
-    return ctx.module.server.registry
+def registry_of(ctx: IqContext) -> FeatureView:
+    return ctx.module.features
 
 
 def request_of(ctx: IqContext, on: str) -> DiscoRequest:

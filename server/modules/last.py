@@ -51,7 +51,7 @@ async def note_unavailable(ctx: ModuleContext, stanza: Element, session: Session
 
 @module.iq("get", ns.LAST, "query", to="server")
 async def server_uptime(ctx: IqContext) -> Element:
-    return ctx.result(last_query(int(time.time() - ctx.module.server.started_at)))
+    return ctx.result(last_query(int(time.time() - ctx.module.settings.started_at)))
 
 
 async def may_see(ctx: IqContext, owner: str, requester: str) -> bool:
@@ -77,6 +77,6 @@ async def account_last(ctx: IqContext) -> Element:
 
 @module.on("session.closed")
 async def record_logout(ctx: ModuleContext, session: Session) -> None:
-    if ctx.server.sessions.has_resources(session.bare):
+    if ctx.sessions.has_resources(session.bare):
         return
     await ctx.storage.last_activity.set(session.bare, int(time.time()), closing_status(session))

@@ -27,6 +27,13 @@ module = Module(
 )
 
 
+@module.on_start
+async def declare_metrics(ctx: ModuleContext) -> None:
+    ctx.state["refused"] = ctx.metrics.counter(
+        "queue_full", "Messages refused, queue full", "messages bounced because the offline queue was full"
+    )
+
+
 def worth_storing(stanza: Element) -> bool:
     """XEP-0160 section 3 and XEP-0334: messages with content; not chat states alone, not no-store."""
     if stanza.find("no-store", HINTS) is not None or stanza.find("no-permanent-store", HINTS) is not None:
@@ -49,11 +56,12 @@ async def store_message(ctx: ModuleContext, stanza: Element, owner: str) -> str 
         return None
     if not worth_storing(stanza):
         return STOP  # nothing a later session could use: dropped without bouncing
-    limit = ctx.server.config.limits.offline_queue_size
+    limit = ctx.settings.offline_queue_size
     if limit <= 0:
         return None
     kept = stamped(stanza, ctx.vhost, datetime.now(UTC))
     if not await ctx.storage.offline.push(owner, kept.to_str(), limit):
+        ctx.state["refused"].plain.value += 1
         raise StanzaError("resource-constraint", "the recipient's offline storage is full")
     return STOP
 

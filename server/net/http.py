@@ -21,7 +21,8 @@ from aiohttp import web
 from tigase_py.server.core.scripts import ScriptManager
 from tigase_py.server.http_api import all_routes
 from tigase_py.server.http_api.auth import REALM, Principal, Unauthorized, authenticate
-from tigase_py.server.http_api.commands import CALLER, SCRIPTS_KEY
+from tigase_py.server.http_api.commands import SCRIPTS_KEY
+from tigase_py.server.http_api.operations import CALLER
 from tigase_py.server.http_api.rest import READY_KEY, SERVER_KEY
 from tigase_py.server.http_api.table import ApiError, Handler, Route, error
 from tigase_py.server.net import admin_socket

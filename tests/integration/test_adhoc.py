@@ -258,6 +258,18 @@ async def test_sessions_belong_to_one_resource_and_expire(tmp_path: Path) -> Non
         assert expired.value.iq.xml.find(f"{{jabber:client}}error/{{{COMMANDS}}}bad-sessionid") is not None
 
 
+async def install_script(handle: RunningServer, name: str, source: str) -> None:
+    """Write ``<name>.py`` into the scripts folder and wait until its command ``name`` is registered."""
+    scripts = handle.server.config.http.scripts_dir
+    assert scripts is not None
+    scripts.mkdir(parents=True, exist_ok=True)
+    (scripts / f"{name}.py").write_text(source)
+    deadline = asyncio.get_running_loop().time() + 10
+    while handle.server.commands.get(name) is None:
+        assert asyncio.get_running_loop().time() < deadline, "the script was not loaded"
+        await asyncio.sleep(0.1)
+
+
 async def test_a_runtime_script_is_an_ad_hoc_command_too(tmp_path: Path) -> None:
     script = (
         "from tigase_py.server.core.commands import Command, CommandResult, Param\n\n\n"
@@ -268,14 +280,7 @@ async def test_a_runtime_script_is_an_ad_hoc_command_too(tmp_path: Path) -> None
     )
     async with running_server(tmp_path, admins=ADMINS) as handle:
         admin = await setup(handle)
-        scripts = handle.server.config.http.scripts_dir
-        assert scripts is not None
-        scripts.mkdir(parents=True, exist_ok=True)
-        (scripts / "greet.py").write_text(script)
-        deadline = asyncio.get_running_loop().time() + 10
-        while handle.server.commands.get("greet") is None:
-            assert asyncio.get_running_loop().time() < deadline, "the script was not loaded"
-            await asyncio.sleep(0.1)
+        await install_script(handle, "greet", script)
         reply = await run(admin, "greet", {"who": "xmpp"})
         assert reply["command"]["status"] == "completed"
         assert "hello xmpp" in str(reply["command"]["notes"])

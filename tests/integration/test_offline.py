@@ -53,6 +53,7 @@ async def test_quota_bounces_resource_constraint(tmp_path: Path) -> None:
         assert bounce["error"]["condition"] == "resource-constraint"
         assert bounce["body"] == "message 2"
         assert await handle.server.storage.offline.count("bob@localhost") == 2
+        assert handle.server.metrics.snapshot()["offline/Messages refused, queue full[vhost=localhost]"] == 1
 
 
 async def test_only_messages_with_content_are_kept(tmp_path: Path) -> None:

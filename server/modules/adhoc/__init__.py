@@ -1,14 +1,14 @@
 """XEP-0050: Ad-Hoc Commands — the server's admin command registry over XMPP.
 
-Commands come from ``server.commands`` (XEP-0133 service administration and the other builtin or
-script commands). disco#items on the commands node lists what the requester may run (a disco node
-provider); a command with parameters runs in two stages (a form, then its submission), one without
+Commands come from the command registry, ``ctx.commands`` (XEP-0133 service administration and the other
+builtin or script commands). disco#items on the commands node lists what the requester may run (a disco
+node provider); a command with parameters runs in two stages (a form, then its submission), one without
 parameters completes at once.
 """
 
 from __future__ import annotations
 
-from tigase_py.server.core.commands import Command, CommandContext, CommandError
+from tigase_py.server.core.commands import Command, CommandError
 from tigase_py.server.core.disco_providers import DiscoInfo, DiscoItem, DiscoRequest, PageRequest
 from tigase_py.server.core.module import Identity, IqContext, Module, ModuleContext, Spec
 from tigase_py.server.errors import STANZA_ERROR_TYPES, StanzaError
@@ -41,11 +41,11 @@ def command_error(condition: str, app: str) -> StanzaError:
 
 
 def may_run(mctx: ModuleContext, caller: str, command: Command) -> bool:
-    return not command.admin_only or mctx.server.is_admin(caller)
+    return not command.admin_only or mctx.settings.is_admin(caller)
 
 
 def find_command(mctx: ModuleContext, node: str, caller: str) -> Command:
-    command = mctx.server.commands.by_node(node)
+    command = mctx.commands.by_node(node)
     if command is None:
         raise StanzaError("item-not-found", f"no command {node!r}")
     if not may_run(mctx, caller, command):
@@ -61,10 +61,8 @@ def reply_command(command: Command, status: str, sessionid: str | None = None) -
 
 
 async def run(ctx: IqContext, command: Command, args: dict[str, object], sessionid: str | None) -> Element:
-    server = ctx.module.server
-    context = CommandContext(server, ctx.user, ctx.to.domain)
     try:
-        result = await server.commands.execute(command.name, context, args)
+        result = await ctx.module.commands.execute(command.name, ctx.user, ctx.to.domain, args)
     except CommandError as exc:
         condition = exc.condition if exc.condition in STANZA_ERROR_TYPES else "bad-request"
         raise StanzaError(condition, str(exc)) from None
@@ -122,13 +120,13 @@ async def execute(ctx: IqContext) -> Element:
 def commands_items(mctx: ModuleContext, domain: str, caller: str) -> list[DiscoItem]:
     return [
         DiscoItem(domain, command.xmpp_node, command.title)
-        for command in mctx.server.commands.all()
+        for command in mctx.commands.all()
         if may_run(mctx, caller, command)
     ]
 
 
 def is_command_node(mctx: ModuleContext, node: str) -> bool:
-    return node == COMMANDS or mctx.server.commands.by_node(node) is not None
+    return node == COMMANDS or mctx.commands.by_node(node) is not None
 
 
 @module.disco_info(on="server")

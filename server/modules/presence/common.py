@@ -12,7 +12,7 @@ from tigase_py.server.storage.roster import RosterItem
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
-    from tigase_py.server.core.server import Server
+    from tigase_py.server.core.module import ModuleContext
     from tigase_py.server.core.session import Session
 
 PRIORITY_MIN = -128
@@ -51,9 +51,9 @@ def state_of(item: RosterItem | None) -> State:
     return State(item.subscription, item.ask, item.pending_in, item.approved)
 
 
-async def save_state(server: Server, owner: str, contact: str, item: RosterItem | None, state: State) -> None:
+async def save_state(module: ModuleContext, owner: str, contact: str, item: RosterItem | None, state: State) -> None:
     """Store a new subscription state for ``contact`` and push it when the roster shows a change."""
-    roster = server.storage.roster
+    roster = module.storage.roster
     old = state_of(item)
     if state == old:
         return
@@ -73,25 +73,30 @@ async def save_state(server: Server, owner: str, contact: str, item: RosterItem 
     )
     version = await roster.put_item(owner, updated)
     if state.visible() != old.visible() or (item is not None and is_hidden(item) and not is_hidden(updated)):
-        push_item(server, owner, updated, version)
-        await server.bus.fire("roster.changed", owner.partition("@")[2], owner=owner, item=updated, version=version)
+        push_item(module.sessions, owner, updated, version)
+        await module.events.fire("roster.changed", owner.partition("@")[2], owner=owner, item=updated, version=version)
 
 
-async def filtered(server: Server, stanza: Element, owner: str, vhost: str) -> Element | None:
+async def user_exists(module: ModuleContext, owner: str) -> bool:
+    local, _, domain = owner.partition("@")
+    return bool(domain) and await module.storage.users.exists(local, domain)
+
+
+async def filtered(module: ModuleContext, stanza: Element, owner: str, vhost: str) -> Element | None:
     """Run the ``stanza.deliver`` fold (blocking and the like); None when the stanza is dropped."""
-    bus = server.bus
-    if not bus.has("stanza.deliver", vhost):
+    events = module.events
+    if not events.has("stanza.deliver", vhost):
         return stanza
-    result = await bus.fold("stanza.deliver", stanza, vhost, owner=owner)
+    result = await events.fold("stanza.deliver", stanza, vhost, owner=owner)
     return None if result is DROP else result
 
 
-async def deliver_to_sessions(server: Server, stanza: Element, owner: str, vhost: str) -> int:
+async def deliver_to_sessions(module: ModuleContext, stanza: Element, owner: str, vhost: str) -> int:
     """Deliver to every available resource of a local account; return how many got it."""
-    targets = [s for s in server.sessions.resources(owner) if s.available]
+    targets = [s for s in module.sessions.resources(owner) if s.available]
     if not targets:
         return 0
-    allowed = await filtered(server, stanza, owner, vhost)
+    allowed = await filtered(module, stanza, owner, vhost)
     if allowed is None:
         return 0
     for session in targets:
@@ -99,5 +104,5 @@ async def deliver_to_sessions(server: Server, stanza: Element, owner: str, vhost
     return len(targets)
 
 
-def available_resources(server: Server, owner: str) -> list[Session]:
-    return [s for s in server.sessions.resources(owner) if s.available and s.presence is not None]
+def available_resources(module: ModuleContext, owner: str) -> list[Session]:
+    return [s for s in module.sessions.resources(owner) if s.available and s.presence is not None]

@@ -11,6 +11,7 @@ from tigase_py.server.modules.presence.common import (
     filtered,
     presence,
     state_of,
+    user_exists,
 )
 
 if TYPE_CHECKING:
@@ -20,11 +21,10 @@ if TYPE_CHECKING:
 async def answer_probe(ctx: StanzaContext) -> None:
     """Answer on the account's behalf (RFC 6121 4.3.2): its presence if the prober may see it."""
     module = ctx.module
-    server = module.server
     owner = ctx.to.bare_str
     prober = ctx.sender.bare_str
     reply_to = str(ctx.sender)
-    if not await server.user_exists(owner):
+    if not await user_exists(module, owner):
         await module.route(presence("unsubscribed", owner, prober))
         return
     if prober != owner:
@@ -32,7 +32,7 @@ async def answer_probe(ctx: StanzaContext) -> None:
         if not state_of(item).has_from:
             await module.route(presence("unsubscribed", owner, prober))
             return
-    resources = available_resources(server, owner)
+    resources = available_resources(module, owner)
     if not resources:
         await module.route(presence("unavailable", owner, reply_to))
         return
@@ -43,17 +43,17 @@ async def answer_probe(ctx: StanzaContext) -> None:
 
 async def deliver_availability(ctx: StanzaContext) -> None:
     """Available or unavailable presence for a local JID: to that resource, or to every available one."""
-    server = ctx.module.server
+    module = ctx.module
     to = ctx.to
     owner = to.bare_str
     if to.resource:
-        session = server.sessions.get(to)
+        session = module.sessions.get(to)
         if session is None:
             return
-        allowed = await filtered(server, ctx.stanza, owner, to.domain)
+        allowed = await filtered(module, ctx.stanza, owner, to.domain)
         if allowed is not None:
             session.send(allowed)
         return
-    if not server.sessions.has_resources(owner):
+    if not module.sessions.has_resources(owner):
         return
-    await deliver_to_sessions(server, ctx.stanza, owner, to.domain)
+    await deliver_to_sessions(module, ctx.stanza, owner, to.domain)

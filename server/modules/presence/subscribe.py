@@ -12,6 +12,7 @@ from tigase_py.server.modules.presence.common import (
     presence,
     save_state,
     state_of,
+    user_exists,
 )
 from tigase_py.server.modules.presence.subscription import State, inbound, outbound
 
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
 
 async def send_current_presence(ctx: ModuleContext, owner: str, contact: str) -> None:
     """Tell ``contact`` the presence of each available resource of ``owner`` (RFC 6121 3.1.5)."""
-    for session in available_resources(ctx.server, owner):
+    for session in available_resources(ctx, owner):
         assert session.presence is not None
         await ctx.route(addressed(session.presence, session.full, contact))
 
 
 async def send_unavailable(ctx: ModuleContext, owner: str, contact: str) -> None:
     """Withdraw ``owner``'s presence from ``contact`` after ``from`` ended (RFC 6121 3.2.1, 3.3.3)."""
-    for session in available_resources(ctx.server, owner):
+    for session in available_resources(ctx, owner):
         await ctx.route(presence("unavailable", session.full, contact))
 
 
@@ -46,7 +47,7 @@ async def handle_outbound(ctx: StanzaContext, kind: str) -> None:
     item = await roster.get_item(owner, contact)
     before = state_of(item)
     step = outbound(before, kind)
-    await save_state(module.server, owner, contact, item, step.state)
+    await save_state(module, owner, contact, item, step.state)
     if step.deliver:
         await module.route(addressed(ctx.stanza, owner, contact))
     if kind == "subscribed" and step.state.has_from and not before.has_from:
@@ -58,12 +59,11 @@ async def handle_outbound(ctx: StanzaContext, kind: str) -> None:
 async def handle_inbound(ctx: StanzaContext, kind: str) -> None:
     """A subscription stanza arrives for a local account."""
     module = ctx.module
-    server = module.server
     owner = ctx.to.bare_str
     peer = ctx.sender.bare_str
     if ctx.to.is_domain or peer == owner:
         return
-    if not await server.user_exists(owner):
+    if not await user_exists(module, owner):
         if kind == "subscribe":
             await module.route(presence("unsubscribed", owner, peer))
         return
@@ -71,9 +71,9 @@ async def handle_inbound(ctx: StanzaContext, kind: str) -> None:
     item = await roster.get_item(owner, peer)
     before = state_of(item)
     step = inbound(before, kind)
-    await save_state(server, owner, peer, item, step.state)
+    await save_state(module, owner, peer, item, step.state)
     if step.deliver:
-        await deliver_to_sessions(server, addressed(ctx.stanza, peer, owner), owner, ctx.to.domain)
+        await deliver_to_sessions(module, addressed(ctx.stanza, peer, owner), owner, ctx.to.domain)
     if step.auto_reply:
         await module.route(presence("subscribed", owner, peer))
         if not before.has_from:

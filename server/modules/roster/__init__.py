@@ -60,7 +60,7 @@ async def set_roster(ctx: IqContext) -> Element:
             groups=request.groups,
         )
         version = await ctx.storage.roster.put_item(owner, item)
-        push_item(ctx.module.server, owner, item, version)
+        push_item(ctx.module.sessions, owner, item, version)
         await ctx.module.fire("roster.changed", owner=owner, item=item, version=version)
     return ctx.result()
 
@@ -72,14 +72,14 @@ async def remove_contact(ctx: IqContext, owner: str, request: RosterSet) -> None
     if item is None:
         raise StanzaError("item-not-found", "no such roster item")
     version = await roster.remove_item(owner, request.jid)
-    server = ctx.module.server
+    sessions = ctx.module.sessions
     if item.subscription in ("from", "both"):
-        for session in server.sessions.resources(owner):
+        for session in sessions.resources(owner):
             if session.available:
                 await ctx.route(Element("presence", {"type": "unavailable", "from": session.full, "to": item.jid}))
     if item.subscription in ("to", "both") or item.ask:
         await ctx.route(Element("presence", {"type": "unsubscribe", "from": owner, "to": item.jid}))
     if item.subscription in ("from", "both") or item.pending_in:
         await ctx.route(Element("presence", {"type": "unsubscribed", "from": owner, "to": item.jid}))
-    push_item(server, owner, item, version, remove=True)
+    push_item(sessions, owner, item, version, remove=True)
     await ctx.module.fire("roster.changed", owner=owner, item=item, version=version)

@@ -8,15 +8,15 @@ from tigase_py.server.modules.roster.items import is_hidden, render_push
 from tigase_py.server.storage.roster import RosterItem
 
 if TYPE_CHECKING:
-    from tigase_py.server.core.server import Server
+    from tigase_py.server.core.capabilities import SessionView
 
 
-def push_item(server: Server, owner: str, item: RosterItem, version: int, remove: bool = False) -> int:
+def push_item(sessions: SessionView, owner: str, item: RosterItem, version: int, remove: bool = False) -> int:
     """Send the push to each interested resource of ``owner``; return how many got it."""
     if not remove and is_hidden(item):
         return 0
     count = 0
-    for session in server.sessions.resources(owner):
+    for session in sessions.resources(owner):
         if session.interested:
             session.send(render_push(session.full, owner, item, version, remove))
             count += 1
