@@ -1,7 +1,8 @@
 """Storage fixtures: a SQLite file per test and a real MariaDB server per session.
 
 `storage_url` is parametrised over both backends (the MariaDB case is marked `mariadb`), so a
-test that takes it runs twice. Each test gets a fresh, empty database.
+test that takes it runs twice; `feature_stores` adds the in-memory stores, so it runs three times.
+Each test gets a fresh, empty database.
 
 MariaDB: started from `mariadb-install-db` + `mariadbd` in a temporary folder on a free port.
 Without `mariadbd` the MariaDB cases are skipped, unless CI=true, where they fail.
@@ -24,6 +25,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tigase_py.server.storage.engine import Storage
+    from tigase_py.server.storage.spec import Stores
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -231,5 +233,25 @@ async def storage(storage_url: str) -> AsyncIterator[Storage]:
     opened = await open_storage(storage_url, create=True)
     try:
         yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)])
+async def feature_stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
+    """Every registered feature store, on each implementation: in memory, SQLite and MariaDB.
+
+    A contract test takes this fixture and asserts the same behaviour of all three.
+    """
+    from tigase_py.server.storage.engine import open_storage
+    from tigase_py.server.storage.memory import MemoryStorage
+
+    if request.param == "memory":
+        yield MemoryStorage().stores
+        return
+    url = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "fresh_mariadb_url"))
+    opened = await open_storage(url, create=True)
+    try:
+        yield opened.stores
     finally:
         await opened.close()

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tigase_py.server.core.commands import Command, CommandContext, CommandRegistry, CommandResult
+from tigase_py.server.core.commands import Call, Command, CommandRegistry, CommandResult
 from tigase_py.server.core.metrics import DEFAULT_BUCKETS, Distribution, Metric, MetricsRegistry, Value
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class ServedHosts:
 class ModuleCommands:
     """:class:`Commands` for one module instance: what it registers is removed when it unloads.
 
-    ``context`` builds the :class:`CommandContext` a command runs with, from caller and vhost; the
+    ``context`` builds the :class:`Call` a command runs with, from caller and vhost; the
     assembly supplies it, so a module never holds what commands need to run.
     """
 
@@ -139,7 +139,7 @@ class ModuleCommands:
     def __init__(
         self,
         registry: CommandRegistry,
-        context: Callable[[str, str | None], CommandContext],
+        context: Callable[[str, str | None], Call],
         undo: Callable[[Undo], None],
     ) -> None:
         self._registry = registry
@@ -235,5 +235,5 @@ class Capabilities:
     settings: ServerSettings
     track: Track
     commands: CommandRegistry  # wrapped per module by ModuleCommands
-    command_context: Callable[[str, str | None], CommandContext]
+    command_context: Callable[[str, str | None], Call]
     metrics: MetricsRegistry

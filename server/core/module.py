@@ -19,7 +19,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tigase_py.server.core import disco_providers, services
 from tigase_py.server.core.capabilities import (
@@ -37,11 +37,14 @@ from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
     from tigase_py.server.core.disco_providers import InfoProvider, ItemsProvider
+    from tigase_py.server.core.preauth import PreAuth
     from tigase_py.server.core.services import HostedService, ServiceBinding
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
+    from tigase_py.server.storage.spec import StoreSpec
 
 ADDRESSING = ("server", "self", "bare", *services.SERVICE_ADDRESSING)
+P = TypeVar("P")  # a feature store Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,8 @@ class Module:
         depends: Iterable[str] = (),
         config: type | None = None,
         stream_features: Callable[[Session], Element | None] | None = None,
+        stores: Iterable[StoreSpec[Any]] = (),
+        pre_auth: PreAuth | None = None,
         service: HostedService | None = None,
     ) -> None:
         self.name = name
@@ -113,6 +118,8 @@ class Module:
         self.depends = tuple(depends)
         self.config = config
         self.stream_features = stream_features
+        self.stores = tuple(stores)  # the feature stores this module owns (others may read them too)
+        self.pre_auth = pre_auth  # offered on client streams before login (core/preauth.py)
         self.service = service  # a hosted service on a subdomain of each vhost (core/services.py)
         self.declared = _Declarations()
 
@@ -231,7 +238,12 @@ class ModuleContext:
 
     @property
     def storage(self) -> Storage:
+        """The core stores (`users`, `vhosts`); feature stores come from `store(SPEC)`."""
         return self._storage
+
+    def store(self, spec: StoreSpec[P]) -> P:
+        """The feature store declared by `spec`, typed as its Protocol."""
+        return self._storage.store(spec)
 
     def add_undo(self, undo: Callable[[], None]) -> None:
         self._undo.append(undo)
@@ -283,6 +295,9 @@ class StanzaContext:
     @property
     def storage(self) -> Storage:
         return self.module.storage
+
+    def store(self, spec: StoreSpec[P]) -> P:
+        return self.module.store(spec)
 
     @property
     def config(self) -> Any:

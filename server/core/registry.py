@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tigase_py.server.config.schema import ModulesConfig
     from tigase_py.server.core.capabilities import Capabilities
     from tigase_py.server.core.events import EventBus
+    from tigase_py.server.core.preauth import PreAuth, PreAuthStream
     from tigase_py.server.core.router import Router
     from tigase_py.server.core.stats import CoreMetrics
     from tigase_py.server.storage.engine import Storage
@@ -210,6 +211,25 @@ class ModuleRegistry:
                 if feature is not None:
                     out.append(feature)
         return out
+
+    def pre_auth_features(self, vhost: str, stream: PreAuthStream) -> list[Element]:
+        """The stream features the vhost's modules offer before authentication."""
+        out: list[Element] = []
+        for ctx in self.loaded.get(vhost, []):
+            pre_auth = ctx.module.pre_auth
+            if pre_auth is not None and pre_auth.feature is not None:
+                feature = pre_auth.feature(ctx, stream)
+                if feature is not None:
+                    out.append(feature)
+        return out
+
+    def pre_auth_handler(self, vhost: str, namespace: str, element: str) -> tuple[ModuleContext, PreAuth] | None:
+        """The module answering a pre-auth IQ whose payload is ``{namespace}element``, if any."""
+        for ctx in self.loaded.get(vhost, []):
+            pre_auth = ctx.module.pre_auth
+            if pre_auth is not None and pre_auth.ns == namespace and pre_auth.element == element:
+                return ctx, pre_auth
+        return None
 
     def is_loaded(self, vhost: str, name: str) -> bool:
         return any(ctx.module.name == name for ctx in self.loaded.get(vhost, []))

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from tigase_py.server import admin
 from tigase_py.server.admin.live import deps_of
-from tigase_py.server.admin.operation import Registry
+from tigase_py.server.admin.operation import Call, Registry
 from tigase_py.server.core import stats
 from tigase_py.server.core.capabilities import Capabilities, ServedHosts, ServerSettings
-from tigase_py.server.core.commands import CommandContext
 from tigase_py.server.core.events import EventBus
 from tigase_py.server.core.login_guard import LoginGuard
 from tigase_py.server.core.metrics import MetricsRegistry
@@ -88,8 +87,8 @@ class Server:
             metrics=self.metrics,
         )
 
-    def command_context(self, caller: str, vhost: str | None) -> CommandContext:
-        return CommandContext(self, caller, vhost)
+    def command_context(self, caller: str, vhost: str | None) -> Call:
+        return Call(deps_of(self), caller, vhost)
 
     def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the server (kept referenced, awaited at shutdown)."""

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tigase_py.server.core.server import Server
 
 STANZA_KINDS = ("message", "presence", "iq")
-STORES = ("users", "vhosts", "roster", "offline", "user_xml", "blocking", "last_activity")
+CORE_STORES = ("users", "vhosts")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -165,8 +165,9 @@ def register_vhost_metrics(metrics: MetricsRegistry, server: Server) -> None:
 
 def instrument_storage(storage: Any, core: CoreMetrics) -> None:
     """Wrap every public coroutine of every store so each call is timed and its failures counted."""
-    for store_name in STORES:
-        store = getattr(storage, store_name, None)
+    stores = [(name, getattr(storage, name, None)) for name in CORE_STORES]
+    stores += [(spec.name, store) for spec, store in getattr(storage, "stores", ())]
+    for store_name, store in stores:
         if store is None:
             continue
         for name, method in inspect.getmembers(store, inspect.iscoroutinefunction):

@@ -20,6 +20,8 @@ from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.jid import Jid
+from tigase_py.server.stores.blocking import BLOCKING
+from tigase_py.server.stores.roster import ROSTER
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
@@ -33,6 +35,7 @@ module = Module(
     specs=[Spec("XEP-0191", "1.3")],
     features=[ns.BLOCKING],
     account_features=[ns.BLOCKING],
+    stores=(BLOCKING,),
 )
 
 
@@ -79,7 +82,7 @@ async def blocklist_of(ctx: ModuleContext, owner: str) -> frozenset[str]:
         cached = session.cache.get(CACHE_KEY)
         if cached is not None:
             return frozenset(cached)
-    blocklist = frozenset(await ctx.storage.blocking.list(owner))
+    blocklist = frozenset(await ctx.store(BLOCKING).list(owner))
     for session in sessions:
         session.cache[CACHE_KEY] = blocklist
     return blocklist
@@ -105,7 +108,7 @@ async def receives_presence(ctx: ModuleContext, owner: str, contact: Jid, sessio
         return False
     if str(contact) in session.directed or contact.bare_str in session.directed:
         return True
-    item = await ctx.storage.roster.get_item(owner, contact.bare_str)
+    item = await ctx.store(ROSTER).get_item(owner, contact.bare_str)
     return item is not None and item.subscription in PRESENCE_SUBSCRIPTIONS
 
 
@@ -131,7 +134,7 @@ async def announce(ctx: ModuleContext, owner: str, contacts: list[str], blocked:
 async def get_blocklist(ctx: IqContext) -> Element:
     if ctx.origin is not None:
         ctx.origin.cache[REQUESTED_KEY] = True
-    items = await ctx.storage.blocking.list(ctx.user)
+    items = await ctx.store(BLOCKING).list(ctx.user)
     return ctx.result(command_element("blocklist", items))
 
 
@@ -141,7 +144,7 @@ async def block(ctx: IqContext) -> Element:
     if not items:
         raise StanzaError("bad-request", "block needs at least one item")
     owner = ctx.user
-    await ctx.storage.blocking.add(owner, items)
+    await ctx.store(BLOCKING).add(owner, items)
     invalidate(ctx.module, owner)
     push(ctx.module, owner, command_element("block", items))
     await announce(ctx.module, owner, items, blocked=True)
@@ -153,11 +156,11 @@ async def unblock(ctx: IqContext) -> Element:
     items = parse_items(ctx.payload)
     owner = ctx.user
     if items:
-        await ctx.storage.blocking.remove(owner, items)
+        await ctx.store(BLOCKING).remove(owner, items)
         released = items
     else:
-        released = await ctx.storage.blocking.list(owner)
-        await ctx.storage.blocking.remove(owner, None)
+        released = await ctx.store(BLOCKING).list(owner)
+        await ctx.store(BLOCKING).remove(owner, None)
     invalidate(ctx.module, owner)
     push(ctx.module, owner, command_element("unblock", items))
     await announce(ctx.module, owner, released, blocked=False)

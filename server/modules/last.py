@@ -7,6 +7,8 @@ import time
 from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError
+from tigase_py.server.stores.last_activity import LAST_ACTIVITY
+from tigase_py.server.stores.roster import ROSTER
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
@@ -17,6 +19,7 @@ module = Module(
     specs=[Spec("XEP-0012", "2.0")],
     features=[ns.LAST],
     account_features=[ns.LAST],
+    stores=(LAST_ACTIVITY,),
 )
 
 
@@ -57,7 +60,7 @@ async def server_uptime(ctx: IqContext) -> Element:
 async def may_see(ctx: IqContext, owner: str, requester: str) -> bool:
     if requester == owner:
         return True
-    item = await ctx.storage.roster.get_item(owner, requester)
+    item = await ctx.store(ROSTER).get_item(owner, requester)
     return item is not None and item.subscription in ALLOWED_SUBSCRIPTIONS
 
 
@@ -68,7 +71,7 @@ async def account_last(ctx: IqContext) -> Element:
         raise StanzaError("forbidden", "not subscribed to this account's presence")
     if ctx.module.sessions_of(owner):
         return ctx.result(last_query(0))
-    record = await ctx.storage.last_activity.get(owner)
+    record = await ctx.store(LAST_ACTIVITY).get(owner)
     if record is None:
         raise StanzaError("item-not-found", "no activity recorded")
     seconds, status = record
@@ -79,4 +82,4 @@ async def account_last(ctx: IqContext) -> Element:
 async def record_logout(ctx: ModuleContext, session: Session) -> None:
     if ctx.sessions.has_resources(session.bare):
         return
-    await ctx.storage.last_activity.set(session.bare, int(time.time()), closing_status(session))
+    await ctx.store(LAST_ACTIVITY).set(session.bare, int(time.time()), closing_status(session))

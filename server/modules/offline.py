@@ -10,6 +10,7 @@ from tigase_py.server.core.events import STOP
 from tigase_py.server.core.module import Module, ModuleContext, Spec
 from tigase_py.server.core.session import Session
 from tigase_py.server.errors import StanzaError
+from tigase_py.server.stores.offline import OFFLINE
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 from tigase_py.server.xml.fragment import FragmentError, parse_fragment
@@ -24,6 +25,7 @@ module = Module(
     name="offline",
     specs=[Spec("XEP-0160", "1.0.1"), Spec("XEP-0203", "2.0")],
     features=[ns.MSGOFFLINE],
+    stores=(OFFLINE,),
 )
 
 
@@ -60,7 +62,7 @@ async def store_message(ctx: ModuleContext, stanza: Element, owner: str) -> str 
     if limit <= 0:
         return None
     kept = stamped(stanza, ctx.vhost, datetime.now(UTC))
-    if not await ctx.storage.offline.push(owner, kept.to_str(), limit):
+    if not await ctx.store(OFFLINE).push(owner, kept.to_str(), limit):
         ctx.state["refused"].plain.value += 1
         raise StanzaError("resource-constraint", "the recipient's offline storage is full")
     return STOP
@@ -74,7 +76,7 @@ async def deliver_stored(ctx: ModuleContext, session: Session, initial: bool) ->
     if not initial and session.cache.get(DELIVERED):
         return
     session.cache[DELIVERED] = True
-    store = ctx.storage.offline
+    store = ctx.store(OFFLINE)
     rows = await store.fetch(session.bare)
     if not rows:
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tigase_py.server.core.module import IqContext, Module, Spec
 from tigase_py.server.errors import StanzaError
+from tigase_py.server.stores.user_xml import USER_XML
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 from tigase_py.server.xml.fragment import FragmentError, parse_fragment
@@ -16,6 +17,7 @@ module = Module(
     specs=[Spec("XEP-0049", "1.2")],
     features=[ns.PRIVATE],
     account_features=[ns.PRIVATE],
+    stores=(USER_XML,),
 )
 
 
@@ -46,7 +48,7 @@ async def refuse_others(ctx: IqContext) -> Element:
 @module.iq("get", ns.PRIVATE, "query", to="self")
 async def get_private(ctx: IqContext) -> Element:
     wanted = requested_element(ctx.payload)
-    stored = await ctx.storage.user_xml.get(ctx.user, KIND, wanted.ns)
+    stored = await ctx.store(USER_XML).get(ctx.user, KIND, wanted.ns)
     element = Element(wanted.name, {"xmlns": wanted.ns})
     if stored is not None:
         try:
@@ -59,5 +61,5 @@ async def get_private(ctx: IqContext) -> Element:
 @module.iq("set", ns.PRIVATE, "query", to="self")
 async def set_private(ctx: IqContext) -> Element:
     element = standalone(requested_element(ctx.payload))
-    await ctx.storage.user_xml.set(ctx.user, KIND, element.ns, element.to_str())
+    await ctx.store(USER_XML).set(ctx.user, KIND, element.ns, element.to_str())
     return ctx.result()

@@ -1,37 +1,29 @@
 """XEP-0077: In-Band Registration — create accounts before login, change password or cancel after.
 
-Creating accounts is off unless ``[vhosts."<domain>"] registration = true``. The c2s stream hands a
-pre-authentication ``<iq><query xmlns='jabber:iq:register'/></iq>`` to :func:`handle_preauth` and
-advertises :func:`preauth_feature`; both only act when :func:`is_preauth_allowed` says so. After
-login, an account may change its password or remove itself whatever the vhost setting.
+Creating accounts is off unless ``[vhosts."<domain>"] registration = true``. The module offers it
+through the pre-auth contract (``Module(pre_auth=...)``, see ``core/preauth.py``): the c2s stream
+hands a pre-authentication ``<iq><query xmlns='jabber:iq:register'/></iq>`` to
+:func:`handle_preauth` and advertises :func:`preauth_feature`; both only act when
+:func:`is_preauth_allowed` says so. After login, an account may change its password or remove
+itself whatever the vhost setting.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
-from tigase_py.server.core.login_guard import peer_ip, retry_text
-from tigase_py.server.core.module import IqContext, Module, Spec
-from tigase_py.server.errors import StanzaError, StreamError, error_reply
+from tigase_py.server.core.login_guard import retry_text
+from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
+from tigase_py.server.core.preauth import PreAuth, PreAuthStream
+from tigase_py.server.errors import StanzaError, StreamError
 from tigase_py.server.storage.errors import UserExists, UserNotFound
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
-if TYPE_CHECKING:
-    from tigase_py.server.stream.c2s import C2SConnection
-
 log = logging.getLogger("tigase_py.modules.register")
 
 INSTRUCTIONS = "Choose a username and password to register with this server."
-
-module = Module(
-    name="register",
-    specs=[Spec("XEP-0077", "2.4")],
-    features=[ns.REGISTER],
-    account_features=[ns.REGISTER],
-)
 
 
 def registration_form(username: str | None = None) -> Element:
@@ -60,53 +52,27 @@ def read_credentials(query: Element) -> tuple[str, str]:
         raise StanzaError("jid-malformed", "invalid username") from None
 
 
-def may_carry_credentials(connection: C2SConnection) -> bool:
-    """The stream is encrypted, or this listener does not require TLS."""
-    return connection.secure or not connection.listener.require_tls or connection.tls is None
+def is_preauth_allowed(ctx: ModuleContext, stream: PreAuthStream) -> bool:
+    """Registration is enabled for the vhost, and the stream may carry credentials."""
+    return bool(ctx.hosts.options(ctx.vhost).registration) and stream.may_carry_credentials
 
 
-def is_preauth_allowed(connection: C2SConnection) -> bool:
-    """Registration is enabled and loaded for the vhost, and the stream may carry credentials."""
-    server = connection.server
-    domain = connection.domain
-    if not domain or not server.config.options_for(domain).registration:
-        return False
-    return server.registry.is_loaded(domain, "register") and may_carry_credentials(connection)
-
-
-def preauth_feature(connection: C2SConnection) -> Element | None:
-    if not is_preauth_allowed(connection):
+def preauth_feature(ctx: ModuleContext, stream: PreAuthStream) -> Element | None:
+    if not is_preauth_allowed(ctx, stream):
         return None
     return Element("register", ns=ns.REGISTER_FEATURE)
 
 
-async def handle_preauth(connection: C2SConnection, stanza: Element) -> Element:
+async def handle_preauth(ctx: ModuleContext, stream: PreAuthStream, stanza: Element) -> Element:
     """Answer a registration IQ received before authentication; the reply goes to the stream.
 
-    Raises :class:`StreamError` when credentials would cross an unencrypted stream that requires TLS.
+    Raises :class:`StreamError` when credentials would cross an unencrypted stream that requires TLS,
+    :class:`StanzaError` to refuse (the stream sends it as the error reply).
     """
-    if not may_carry_credentials(connection):
+    if not stream.may_carry_credentials:
         raise StreamError("policy-violation", "STARTTLS is required before registration")
-    try:
-        if not is_preauth_allowed(connection):
-            raise StanzaError("service-unavailable", "in-band registration is disabled")
-        return await _preauth(connection, stanza)
-    except StanzaError as error:
-        return error_reply(stanza, error)
-
-
-def throttle_registration(connection: C2SConnection) -> None:
-    """``[limits] registrations_per_ip`` account creation attempts per IP per hour, then
-    ``<resource-constraint/>`` (type wait) saying when to retry, as XEP-0077 lets a server refuse."""
-    guard = connection.server.login_guard
-    ip = peer_ip(connection.peer)
-    wait = guard.registration_retry_after(ip)
-    if wait > 0:
-        raise StanzaError("resource-constraint", f"too many registrations from your address; {retry_text(wait)}")
-    guard.registration_attempted(ip)
-
-
-async def _preauth(connection: C2SConnection, stanza: Element) -> Element:
+    if not is_preauth_allowed(ctx, stream):
+        raise StanzaError("service-unavailable", "in-band registration is disabled")
     query = stanza.find("query", ns.REGISTER)
     assert query is not None
     reply = Element("iq", {"type": "result", "id": stanza.get("id") or ""})
@@ -117,20 +83,37 @@ async def _preauth(connection: C2SConnection, stanza: Element) -> Element:
         raise StanzaError("bad-request", "expected a get or set")
     if query.find("remove", ns.REGISTER) is not None:
         raise StanzaError("not-allowed", "log in to remove an account")
-    throttle_registration(connection)
+    throttle_registration(stream)
     username, password = read_credentials(query)
-    domain = connection.domain
-    storage = connection.server.storage
     try:
-        await storage.users.create(username, domain, password)
+        await ctx.storage.users.create(username, ctx.vhost, password)
     except UserExists:
         raise StanzaError("conflict", "that username is taken") from None
     except ValueError as exc:
         raise StanzaError("not-acceptable", str(exc)) from None
-    owner = f"{username}@{domain}"
-    log.info("user_registered jid=%s peer=%s", owner, connection.peer)
-    await connection.server.bus.fire("user.created", domain, owner=owner)
+    owner = f"{username}@{ctx.vhost}"
+    log.info("user_registered jid=%s peer=%s", owner, stream.peer)
+    await ctx.fire("user.created", owner=owner)
     return reply
+
+
+def throttle_registration(stream: PreAuthStream) -> None:
+    """``[limits] registrations_per_ip`` account creation attempts per IP per hour, then
+    ``<resource-constraint/>`` (type wait) saying when to retry, as XEP-0077 lets a server refuse."""
+    guard, ip = stream.login_guard, stream.ip
+    wait = guard.registration_retry_after(ip)
+    if wait > 0:
+        raise StanzaError("resource-constraint", f"too many registrations from your address; {retry_text(wait)}")
+    guard.registration_attempted(ip)
+
+
+module = Module(
+    name="register",
+    specs=[Spec("XEP-0077", "2.4")],
+    features=[ns.REGISTER],
+    account_features=[ns.REGISTER],
+    pre_auth=PreAuth(ns.REGISTER, "query", handle_preauth, preauth_feature),
+)
 
 
 @module.iq("get", ns.REGISTER, "query", to=("server", "self"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tigase_py.server.core.module import IqContext, Module, Spec
 from tigase_py.server.errors import StanzaError
+from tigase_py.server.stores.user_xml import USER_XML
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 from tigase_py.server.xml.fragment import FragmentError, parse_fragment
@@ -27,6 +28,7 @@ module = Module(
     features=[ns.VCARD],
     account_features=[ns.VCARD],
     config=VcardConfig,
+    stores=(USER_XML,),
 )
 
 
@@ -36,7 +38,7 @@ def empty_vcard() -> Element:
 
 @module.iq("get", ns.VCARD, "vCard", to=("self", "bare"))
 async def get_vcard(ctx: IqContext) -> Element:
-    stored = await ctx.storage.user_xml.get(ctx.to.bare_str, KIND, KEY)
+    stored = await ctx.store(USER_XML).get(ctx.to.bare_str, KIND, KEY)
     vcard = empty_vcard()
     if stored is not None:
         try:
@@ -60,7 +62,7 @@ async def set_vcard(ctx: IqContext) -> Element:
     if len(text.encode()) > config.max_size:
         raise StanzaError("not-acceptable", f"vCard larger than {config.max_size} bytes")
     if vcard.first_child() is None:
-        await ctx.storage.user_xml.delete(ctx.user, KIND, KEY)
+        await ctx.store(USER_XML).delete(ctx.user, KIND, KEY)
     else:
-        await ctx.storage.user_xml.set(ctx.user, KIND, KEY, text)
+        await ctx.store(USER_XML).set(ctx.user, KIND, KEY, text)
     return ctx.result()

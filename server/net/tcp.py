@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from tigase_py.server.stream.c2s import C2SConnection
+from tigase_py.server.net.c2s import C2SConnection, stream_services
 
 if TYPE_CHECKING:
     from tigase_py.server.config.schema import ListenerConfig
@@ -19,8 +19,11 @@ async def start_listener(server: Server, listener: ListenerConfig, tls: TlsSetup
     if direct and tls is None:
         raise ValueError(f"listener {listener.address}:{listener.port} needs a TLS certificate")
 
+    stream_tls = tls if listener.tls != "none" else None
+    services = stream_services(server, listener, stream_tls)
+
     def factory() -> C2SConnection:
-        return C2SConnection(server, listener, tls if listener.tls != "none" else None, direct)
+        return C2SConnection(server, services, listener, stream_tls, direct)
 
     return await loop.create_server(
         factory,

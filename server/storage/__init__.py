@@ -1,4 +1,5 @@
-"""Persistent storage: `engine.open_storage(url)` gives a `Storage` with one attribute per store.
+"""Persistent storage: `engine.open_storage(url)` gives a `Storage` with the core stores (`users`,
+`vhosts`) and every feature store of `tigase_py.server.stores`, reached by `storage.store(SPEC)`.
 
-Importing this package has no side effects and does not import SQLAlchemy.
+Importing this package has no side effects and does not import SQLAlchemy. See README.md here.
 """

@@ -1,36 +1,30 @@
-"""Every table that holds rows of an account, and `purge`, which removes all of them."""
+"""Account deletion across every store: the feature stores' rows, then the account and its credentials."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tigase_py.server.storage.blocking import blocked_jids
 from tigase_py.server.storage.database import SqlConnection
-from tigase_py.server.storage.last_activity import last_activity
-from tigase_py.server.storage.offline import offline_messages
-from tigase_py.server.storage.roster import roster_items, roster_versions
-from tigase_py.server.storage.user_xml import user_xml
-from tigase_py.server.storage.users import user_credentials, users
-
-# Tables keyed by the owner's bare JID. A new per-account table must be added here.
-OWNER_TABLES: tuple[sa.Table, ...] = (
-    roster_items,
-    roster_versions,
-    offline_messages,
-    user_xml,
-    blocked_jids,
-    last_activity,
-)
+from tigase_py.server.storage.spec import Stores
+from tigase_py.server.storage.users import Purge, user_credentials, users
 
 
-async def purge(conn: SqlConnection, owner: str) -> bool:
-    """Delete the account `owner` ("user@domain") and all its data; True if the account existed.
+def purger(stores: Stores) -> Purge:
+    """The `purge` a `UserStore` runs inside its delete transaction, asking every store in `stores`."""
 
-    Runs on the caller's connection, so it is part of the caller's transaction.
-    """
+    async def purge(conn: SqlConnection, owner: str) -> bool:
+        """Delete the account `owner` ("user@domain") and all its data; True if the account existed.
+
+        Runs on the caller's connection, so it is part of the caller's transaction.
+        """
+        await stores.delete_account(owner, conn)
+        return await delete_account_row(conn, owner)
+
+    return purge
+
+
+async def delete_account_row(conn: SqlConnection, owner: str) -> bool:
     username, _, domain = owner.partition("@")
-    for table in OWNER_TABLES:
-        await conn.execute(sa.delete(table).where(table.c.owner == owner))
     user_ids = sa.select(users.c.id).where(users.c.domain == domain, users.c.username == username)
     found = (await conn.scalars(user_ids)).all()
     if not found:

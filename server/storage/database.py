@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,7 +168,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[SqlConnection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
         if self._writers is None:
-            async with self._transaction() as conn:
+            async with self._open(write=True) as conn:
                 yield conn
             return
         try:
@@ -179,16 +179,24 @@ class Database:
                 f"database error ({self.target}): no write turn in {WRITE_QUEUE_TIMEOUT_S:.0f}s"
             ) from None
         try:
-            async with self._transaction() as conn:
+            async with self._open(write=True) as conn:
                 yield conn
         finally:
             self._writers.release()
 
+    def connection(self) -> AbstractAsyncContextManager[SqlConnection]:
+        """A connection for reads (autobegin; nothing is committed)."""
+        return self._open(write=False)
+
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[SqlConnection]:
+    async def _open(self, *, write: bool) -> AsyncIterator[SqlConnection]:
+        """A connection; with `write`, marked as a writer (BEGIN IMMEDIATE on SQLite) and in a transaction."""
         if self.inline is not None:
             try:
                 with self.inline.connect() as sync:
+                    if not write:
+                        yield InlineConnection(sync)
+                        return
                     sync.execution_options(**{WRITE_OPTION: True})
                     with sync.begin():
                         yield InlineConnection(sync)
@@ -197,25 +205,12 @@ class Database:
             return
         try:
             async with self._bounded(), self.engine.connect() as conn:
+                if not write:
+                    yield conn
+                    return
                 conn = await conn.execution_options(**{WRITE_OPTION: True})
                 async with conn.begin():
                     yield conn
-        except (SQLAlchemyError, OSError) as exc:
-            raise translate(self.target, exc) from exc
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[SqlConnection]:
-        """A connection for reads (autobegin; nothing is committed)."""
-        if self.inline is not None:
-            try:
-                with self.inline.connect() as sync:
-                    yield InlineConnection(sync)
-            except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-                raise translate(self.target, exc) from exc
-            return
-        try:
-            async with self._bounded(), self.engine.connect() as conn:
-                yield conn
         except (SQLAlchemyError, OSError) as exc:
             raise translate(self.target, exc) from exc
 

@@ -1,16 +1,16 @@
-"""Open the storage behind a URL: `open_storage(url)` → `Storage` with one attribute per store."""
+"""Open the storage behind a URL: `open_storage(url)` → `Storage`, the core stores plus every feature store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 from tigase_py.server.storage import migrate
-from tigase_py.server.storage.account import purge
-from tigase_py.server.storage.blocking import BlockingStore
+from tigase_py.server.storage.account import purger
 from tigase_py.server.storage.database import Database, Timeouts
 from tigase_py.server.storage.errors import StorageError, StorageUnavailable, UserExists, UserNotFound
-from tigase_py.server.storage.last_activity import LastActivityStore
-from tigase_py.server.storage.offline import OfflineStore
-from tigase_py.server.storage.roster import RosterStore
-from tigase_py.server.storage.user_xml import UserXmlStore
+from tigase_py.server.storage.registry import discover
+from tigase_py.server.storage.spec import Exported, StoreSpec, sql_stores
 from tigase_py.server.storage.users import SCRAM_ITERATIONS, UserStore
 from tigase_py.server.storage.vhosts import VhostStore
 
@@ -24,24 +24,38 @@ __all__ = [
     "open_storage",
 ]
 
+P = TypeVar("P")
+
 
 class Storage:
-    """All stores over one database; close it with `await storage.close()`."""
+    """The core stores (`users`, `vhosts`) and one SQL store per StoreSpec over one database.
 
-    def __init__(self, db: Database, *, scram_iterations: int = SCRAM_ITERATIONS) -> None:
+    Feature stores are reached by `storage.store(SPEC)`; close it all with `await storage.close()`.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        scram_iterations: int = SCRAM_ITERATIONS,
+        specs: Iterable[StoreSpec[Any]] | None = None,
+    ) -> None:
         self.db = db
-        self.users = UserStore(db, purge, iterations=scram_iterations)
+        self.stores = sql_stores(db, discover() if specs is None else specs)
+        self.users = UserStore(db, purger(self.stores), iterations=scram_iterations)
         self.vhosts = VhostStore(db)
-        self.roster = RosterStore(db)
-        self.offline = OfflineStore(db)
-        self.user_xml = UserXmlStore(db)
-        self.blocking = BlockingStore(db)
-        self.last_activity = LastActivityStore(db)
+
+    def store(self, spec: StoreSpec[P]) -> P:
+        return self.stores.get(spec)
 
     async def delete_user_data(self, owner: str) -> None:
         """Remove every row of the account `owner` ("user@domain") in one transaction."""
         async with self.db.transaction() as conn:
-            await purge(conn, owner)
+            await purger(self.stores)(conn, owner)
+
+    async def export_account(self, owner: str) -> dict[str, Exported]:
+        """What every feature store keeps for `owner`, by store name (JSON values)."""
+        return await self.stores.export_account(owner)
 
     async def ping(self) -> bool:
         return await self.db.ping()
@@ -51,18 +65,28 @@ class Storage:
 
 
 async def open_storage(
-    url: str, *, create: bool = False, scram_iterations: int = SCRAM_ITERATIONS, timeouts: Timeouts = Timeouts()
+    url: str,
+    *,
+    create: bool = False,
+    scram_iterations: int = SCRAM_ITERATIONS,
+    timeouts: Timeouts = Timeouts(),
+    specs: Iterable[StoreSpec[Any]] | None = None,
 ) -> Storage:
-    """Connect to `url`; with `create`, migrate to head first, else require the schema at head."""
+    """Connect to `url`; with `create`, migrate to head first, else require the schema at head.
+
+    `specs` (default: every store in `tigase_py.server.stores`) decides which stores' migrations run
+    and which stores account deletion and export ask.
+    """
+    chosen = tuple(discover() if specs is None else specs)
     db = Database(url, timeouts)
     try:
         migrate.require_file(db, create=create)
         if create:
-            await migrate.upgrade(db)
-        schema = await migrate.status(db)
+            await migrate.upgrade(db, specs=chosen)
+        schema = await migrate.status(db, specs=chosen)
         if not schema.is_current:
             raise StorageError(f"database schema is at {schema.describe_current()}, run `tigase-py db upgrade`")
     except BaseException:
         await db.close()
         raise
-    return Storage(db, scram_iterations=scram_iterations)
+    return Storage(db, scram_iterations=scram_iterations, specs=chosen)

@@ -51,3 +51,32 @@ def utcnow() -> datetime:
 def key_bytes() -> sa.types.TypeEngine[bytes]:
     """Short binary values (salts, SCRAM keys): VARBINARY(255) on MySQL."""
     return sa.LargeBinary().with_variant(mysql.VARBINARY(255), "mysql")
+
+
+def owner_table(
+    name: str,
+    *columns: sa.Column[Any],
+    unique: tuple[str, ...] | None = None,
+    id_type: sa.types.TypeEngine[int] | type[sa.Integer] = sa.Integer,
+) -> sa.Table:
+    """A table of per-account rows: an auto-increment `id`, the `owner` bare JID, then `columns`.
+
+    With `unique`, (owner, *unique) is a unique key (which also indexes owner); without, owner gets
+    its own index.
+    """
+    constraints = [sa.UniqueConstraint("owner", *unique)] if unique is not None else []
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", id_type, primary_key=True, autoincrement=True),
+        sa.Column("owner", sa.String(JID_LENGTH), nullable=False, index=unique is None),
+        *columns,
+        *constraints,
+        **TABLE_OPTIONS,
+    )
+
+
+def owner_keyed_table(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    """A table of one row per account, keyed by the `owner` bare JID."""
+    owner = sa.Column("owner", sa.String(JID_LENGTH), primary_key=True)
+    return sa.Table(name, metadata, owner, *columns, **TABLE_OPTIONS)

@@ -1,14 +1,14 @@
-"""Dialect-aware statements the stores share: upsert and insert-if-missing."""
+"""What SQL stores share: dialect-aware upsert and insert-if-missing, and the `SqlOwnerStore` base."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
-from tigase_py.server.storage.database import SqlConnection
+from tigase_py.server.storage.database import Database, SqlConnection
 
 
 async def upsert(
@@ -53,3 +53,23 @@ async def insert_missing(
             found = await conn.scalar(sa.select(sa.func.count()).select_from(table).where(where))
             if not found:
                 await conn.execute(sa.insert(table).values(**row))
+
+
+class SqlOwnerStore:
+    """Base of a SQL feature store: keeps the `Database`; deletes an account's rows of `tables`.
+
+    `tables` are keyed by an `owner` column holding the bare JID.
+    """
+
+    tables: ClassVar[tuple[sa.Table, ...]] = ()
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def delete_account(self, owner: str, conn: SqlConnection | None) -> None:
+        if conn is None:
+            async with self._db.transaction() as own:
+                await self.delete_account(owner, own)
+            return
+        for table in self.tables:
+            await conn.execute(sa.delete(table).where(table.c.owner == owner))

@@ -25,8 +25,10 @@ import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-with atheris.instrument_imports(include=["tigase_py.server.stream", "tigase_py.server.xml", "tigase_py.server.jid"]):
-    from tigase_py.server.stream.c2s import C2SConnection
+with atheris.instrument_imports(
+    include=["tigase_py.server.stream", "tigase_py.server.net.c2s", "tigase_py.server.xml", "tigase_py.server.jid"]
+):
+    from tigase_py.server.net.c2s import C2SConnection, stream_services
 
 from tests.fuzz.recording import HEADER, cut
 from tigase_py.server.config.load import config_from_dict
@@ -115,13 +117,14 @@ async def build_server() -> Server:
 
 SERVER = LOOP.run_until_complete(build_server())
 LISTENER = SERVER.config.listeners[0]
+SERVICES = stream_services(SERVER, LISTENER, None)
 
 
 async def settle(connection: C2SConnection) -> None:
     """Run the loop until the connection's stanza worker and the server's tasks are idle."""
     for _ in range(50):
         await asyncio.sleep(0)
-        pending = [task for task in (connection._worker, *SERVER.tasks) if task is not None and not task.done()]
+        pending = [task for task in (connection.stream._worker, *SERVER.tasks) if task is not None and not task.done()]
         if not pending:
             return
         await asyncio.wait(pending, timeout=2.0)
@@ -129,7 +132,7 @@ async def settle(connection: C2SConnection) -> None:
 
 
 async def drive(script: list[bytes], chunks: list[bytes]) -> None:
-    connection = C2SConnection(SERVER, LISTENER, None, False)
+    connection = C2SConnection(SERVER, SERVICES, LISTENER, None, False)
     transport = FakeTransport()
     connection.connection_made(transport)  # type: ignore[arg-type]
     for chunk in [*script, *chunks]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.xmpp_harness import Client, RunningServer, login, running_server
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.roster import ROSTER, RosterItem
 
 pytest.importorskip("tigase_py.server.modules.presence")
 pytest.importorskip("tigase_py.server.modules.roster")
@@ -18,7 +18,7 @@ EXTRA = '[modules]\nenabled = ["roster", "presence", "disco", "ping", "blocking"
 async def mutual_contacts(handle: RunningServer) -> tuple[Client, Client]:
     for jid in ("alice@localhost", "bob@localhost"):
         await handle.add_user(jid)
-    roster = handle.server.storage.roster
+    roster = handle.server.storage.store(ROSTER)
     await roster.put_item("alice@localhost", RosterItem("bob@localhost", subscription="both"))
     await roster.put_item("bob@localhost", RosterItem("alice@localhost", subscription="both"))
     bob = await login(handle, "bob@localhost", plugins=("xep_0191",))

@@ -2,7 +2,7 @@
 acknowledged is there exactly once, and no message is there twice.
 
 Acknowledgement: the server has no XEP-0198 yet, so the sender follows each batch of messages with
-a server ping. A session's stanzas are handled one at a time, in order (`C2SConnection._work`), so
+a server ping. A session's stanzas are handled one at a time, in order (`C2SStream._work`), so
 a pong means every message sent before that ping was handled: written to the online recipient's
 connection, committed to offline storage, or answered with an error. Messages after the last pong
 are unacknowledged: they may be there or not, but never twice.

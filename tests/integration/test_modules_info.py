@@ -11,7 +11,8 @@ from slixmpp.xmlstream import ET
 
 from tests.xmpp_harness import Client, RunningServer, login, running_server
 from tigase_py.server import __version__
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.last_activity import LAST_ACTIVITY
+from tigase_py.server.stores.roster import ROSTER, RosterItem
 from tigase_py.server.xml import ns
 
 MINE = '"disco", "ping", "version", "time", "last", "private", "vcard", "blocking", "register"'
@@ -130,14 +131,14 @@ async def test_last_records_logout_status(tmp_path: Path) -> None:
         carol.disconnect()
         await asyncio.wait_for(closed, 10)
         for _ in range(100):
-            if await handle.server.storage.last_activity.get("carol@localhost") is not None:
+            if await handle.server.storage.store(LAST_ACTIVITY).get("carol@localhost") is not None:
                 break
             await asyncio.sleep(0.05)
         alice = await client_for(handle, "alice@localhost")
         with pytest.raises(IqError) as caught:
             await alice.plugin["xep_0012"].get_last_activity("carol@localhost")
         assert caught.value.condition == "forbidden"
-        await handle.server.storage.roster.put_item(
+        await handle.server.storage.store(ROSTER).put_item(
             "carol@localhost", RosterItem("alice@localhost", subscription="from")
         )
         reply = await alice.plugin["xep_0012"].get_last_activity("carol@localhost")

@@ -8,6 +8,7 @@ from slixmpp.xmlstream import ET
 
 from tests.integration.test_roster import EXTRA, flush, user
 from tests.xmpp_harness import login, running_server
+from tigase_py.server.stores.offline import OFFLINE
 from tigase_py.server.xml import ns
 
 CHATSTATES = "http://jabber.org/protocol/chatstates"
@@ -25,7 +26,7 @@ async def test_messages_kept_and_delivered_in_order(tmp_path: Path) -> None:
             alice.send_message(mto="bob@localhost", mbody=f"message {n}", mtype="chat")
         alice.send_message(mto="bob@localhost", mbody="a normal one")
         await flush(alice)
-        assert await handle.server.storage.offline.count("bob@localhost") == 4
+        assert await handle.server.storage.store(OFFLINE).count("bob@localhost") == 4
         bob = await login(handle, "bob@localhost")
         bodies = []
         for _ in range(4):
@@ -38,7 +39,7 @@ async def test_messages_kept_and_delivered_in_order(tmp_path: Path) -> None:
             bodies.append(message["body"])
         assert bodies == ["message 0", "message 1", "message 2", "a normal one"]
         await flush(bob)
-        assert await handle.server.storage.offline.count("bob@localhost") == 0
+        assert await handle.server.storage.store(OFFLINE).count("bob@localhost") == 0
 
 
 async def test_quota_bounces_resource_constraint(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ async def test_quota_bounces_resource_constraint(tmp_path: Path) -> None:
         assert bounce["type"] == "error"
         assert bounce["error"]["condition"] == "resource-constraint"
         assert bounce["body"] == "message 2"
-        assert await handle.server.storage.offline.count("bob@localhost") == 2
+        assert await handle.server.storage.store(OFFLINE).count("bob@localhost") == 2
         assert handle.server.metrics.snapshot()["offline/Messages refused, queue full[vhost=localhost]"] == 1
 
 
@@ -68,14 +69,14 @@ async def test_only_messages_with_content_are_kept(tmp_path: Path) -> None:
         alice.send_message(mto="bob@localhost", mbody="kept", mtype="chat")
         await flush(alice)
         assert alice.messages.empty()  # nothing bounced
-        kept = [xml for _, xml in await handle.server.storage.offline.fetch("bob@localhost")]
+        kept = [xml for _, xml in await handle.server.storage.store(OFFLINE).fetch("bob@localhost")]
         assert len(kept) == 2 and "subject only" in kept[0] and "kept" in kept[1], kept
         bob = await login(handle, "bob@localhost")
         # slixmpp reports a subject-only message as a subject change, not as a message.
         assert (await bob.next_message())["body"] == "kept"
         await flush(bob)
         assert bob.messages.empty()
-        assert await handle.server.storage.offline.count("bob@localhost") == 0
+        assert await handle.server.storage.store(OFFLINE).count("bob@localhost") == 0
 
 
 async def test_negative_priority_defers_delivery(tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ async def test_negative_priority_defers_delivery(tmp_path: Path) -> None:
         await flush(bob)
         alice.send_message(mto="bob@localhost", mbody="while hidden", mtype="chat")
         await flush(alice)
-        assert await handle.server.storage.offline.count("bob@localhost") == 1
+        assert await handle.server.storage.store(OFFLINE).count("bob@localhost") == 1
         assert bob.messages.empty()
         bob.send_presence(ppriority=1)
         message = await bob.next_message()

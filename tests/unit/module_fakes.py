@@ -16,7 +16,7 @@ from typing import Any
 from tigase_py.server import jid as jids
 from tigase_py.server.config.schema import VhostOptions
 from tigase_py.server.core.capabilities import Capabilities, ServedHosts, ServerSettings
-from tigase_py.server.core.commands import CommandContext, CommandRegistry
+from tigase_py.server.core.commands import Call, CommandRegistry
 from tigase_py.server.core.metrics import MetricsRegistry
 from tigase_py.server.core.module import Identity, IqContext, Module, ModuleContext, build_config
 from tigase_py.server.core.session import Session
@@ -112,8 +112,8 @@ class Fakes:
         self.tracked.append(task)
         return task
 
-    def command_context(self, caller: str, vhost: str | None) -> CommandContext:
-        return CommandContext(None, caller, vhost)  # type: ignore[arg-type]  # no command here reads it
+    def command_context(self, caller: str, vhost: str | None) -> Call:
+        return Call(None, caller, vhost)  # type: ignore[arg-type]  # no command here reads its deps
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -141,3 +141,14 @@ class Fakes:
         stanza = Element("iq", {"type": iq_type, "id": "q1", "from": sender, "to": to})
         stanza.append(payload)
         return IqContext(ctx, stanza, jids.parse(sender), jids.parse(to), None)
+
+
+class StubStorage:
+    """Storage whose feature stores are given by spec name (``roster=...``); ``users`` is a core store."""
+
+    def __init__(self, users: Any = None, **stores: Any) -> None:
+        self.users = users
+        self._stores = stores
+
+    def store(self, spec: Any) -> Any:
+        return self._stores[spec.name]

@@ -6,12 +6,11 @@ import ast
 import asyncio
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tests.unit.module_fakes import Fakes, FakeSessions, online
+from tests.unit.module_fakes import Fakes, FakeSessions, StubStorage, online
 from tigase_py.server import jid as jids
 from tigase_py.server import modules as modules_package
 from tigase_py.server.config.schema import ModulesConfig
@@ -74,7 +73,7 @@ async def test_last_records_logout_only_when_no_resource_remains(other_resource:
     store = LastActivityRecorder()
     leaving = online("juliet@example.com/balcony")
     remaining = [online("juliet@example.com/garden")] if other_resource else []
-    fakes = Fakes(sessions=FakeSessions(*remaining), storage=SimpleNamespace(last_activity=store))
+    fakes = Fakes(sessions=FakeSessions(*remaining), storage=StubStorage(last_activity=store))
     await last.record_logout(fakes.context(last.module), leaving)
     assert ("juliet@example.com" in store.records) is not other_resource
 
@@ -94,7 +93,7 @@ class FullQueue:
 
 
 async def test_offline_counts_refusals_in_the_metric_it_declares_and_drops_it_on_unload() -> None:
-    fakes = Fakes(storage=SimpleNamespace(offline=FullQueue()), settings=ServerSettings(offline_queue_size=5))
+    fakes = Fakes(storage=StubStorage(offline=FullQueue()), settings=ServerSettings(offline_queue_size=5))
     ctx = fakes.context(offline.module)
     for start in offline.module.declared.starts:
         await start(ctx)
@@ -109,7 +108,7 @@ async def test_offline_counts_refusals_in_the_metric_it_declares_and_drops_it_on
 
 
 async def test_offline_queue_size_zero_stores_nothing() -> None:
-    fakes = Fakes(storage=SimpleNamespace(offline=FullQueue()), settings=ServerSettings(offline_queue_size=0))
+    fakes = Fakes(storage=StubStorage(offline=FullQueue()), settings=ServerSettings(offline_queue_size=0))
     message = Element("message", {"type": "chat"})
     message.add("body", text="hello")
     assert await offline.store_message(fakes.context(offline.module), message, "juliet@example.com") is None
@@ -258,7 +257,7 @@ async def test_presence_probe_answered_from_fake_sessions_and_routed() -> None:
     balcony = online("juliet@example.com/balcony")
     balcony.presence = Element("presence", {"from": balcony.full})
     balcony.presence.add("show", text="away")
-    storage = SimpleNamespace(users=Accounts("juliet@example.com"), roster=Roster())
+    storage = StubStorage(users=Accounts("juliet@example.com"), roster=Roster())
     fakes = Fakes(sessions=FakeSessions(balcony, online("juliet@example.com/hidden", available=False)), storage=storage)
     ctx = fakes.context(presence.module)
     await presence.answer_probe(probe(ctx, "juliet@example.com/garden", "juliet@example.com"))

@@ -14,6 +14,7 @@ from tigase_py.server.storage.database import Database, normalise_url
 from tigase_py.server.storage.engine import Storage, open_storage
 from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, StorageUnavailable
 from tigase_py.server.storage.metadata import metadata
+from tigase_py.server.storage.registry import discover
 
 
 @pytest.mark.parametrize(
@@ -38,8 +39,10 @@ def test_bad_urls_are_one_line_errors(url: str) -> None:
 
 
 async def test_storage_has_every_store(storage: Storage) -> None:
-    for name in ("users", "vhosts", "roster", "offline", "user_xml", "blocking", "last_activity"):
-        assert hasattr(storage, name)
+    assert hasattr(storage, "users") and hasattr(storage, "vhosts")
+    assert storage.stores.specs == discover()
+    for spec in discover():
+        assert isinstance(storage.store(spec), spec.protocol)
     assert await storage.ping()
 
 

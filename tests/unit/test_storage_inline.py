@@ -13,7 +13,7 @@ from tigase_py.server.storage import database
 from tigase_py.server.storage.engine import Storage, open_storage
 from tigase_py.server.storage.errors import StorageError
 from tigase_py.server.storage.inline import InlineConnection
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.roster import ROSTER, RosterItem
 
 
 @pytest.fixture
@@ -39,14 +39,14 @@ async def test_hundreds_of_concurrent_writes_all_land(file_storage: Storage) -> 
     owners = [f"u{n}@example.com" for n in range(50)]
 
     async def add(n: int) -> int:
-        return await file_storage.roster.put_item(owners[n % 50], RosterItem(f"c{n}@example.com", ask=True))
+        return await file_storage.store(ROSTER).put_item(owners[n % 50], RosterItem(f"c{n}@example.com", ask=True))
 
     versions = await asyncio.gather(*(add(n) for n in range(600)))
     assert len(versions) == 600
     for owner in owners:
-        items = await file_storage.roster.get_items(owner)
+        items = await file_storage.store(ROSTER).get_items(owner)
         assert len(items) == 12
-        assert await file_storage.roster.get_version(owner) == 12
+        assert await file_storage.store(ROSTER).get_version(owner) == 12
 
 
 async def test_a_second_writer_waits_for_the_first_to_commit(file_storage: Storage) -> None:
@@ -95,7 +95,7 @@ async def test_a_writer_that_never_gets_its_turn_fails_with_one_line(
     holder = asyncio.create_task(hold())
     await holding.wait()
     with pytest.raises(StorageError, match="no write turn in 0s"):
-        await file_storage.roster.put_item("a@example.com", RosterItem("b@example.com"))
+        await file_storage.store(ROSTER).put_item("a@example.com", RosterItem("b@example.com"))
     release.set()
     await holder
-    assert await file_storage.roster.put_item("a@example.com", RosterItem("b@example.com")) == 1
+    assert await file_storage.store(ROSTER).put_item("a@example.com", RosterItem("b@example.com")) == 1

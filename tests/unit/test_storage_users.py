@@ -7,7 +7,6 @@ import scramp
 import sqlalchemy as sa
 
 from tigase_py.server.storage import users as users_module
-from tigase_py.server.storage.account import OWNER_TABLES
 from tigase_py.server.storage.engine import Storage
 from tigase_py.server.storage.errors import UserExists, UserNotFound
 from tigase_py.server.storage.metadata import metadata
@@ -109,48 +108,3 @@ async def test_iterations_are_configurable(storage: Storage) -> None:
     creds = await storage.users.get_scram("alice", "example.com", "SHA-256")
     assert creds is not None and creds.iterations == 5000
     assert await storage.users.verify_password("alice", "example.com", PASSWORD)
-
-
-async def test_delete_user_removes_all_data(storage: Storage) -> None:
-    await storage.users.create("alice", "example.com", PASSWORD)
-    await storage.users.create("bob", "example.com", "pw")
-    for who in ("alice@example.com", "bob@example.com"):
-        await fill_account(storage, who)
-    assert await storage.users.delete("alice", "example.com")
-    assert not await storage.users.delete("alice", "example.com")
-    assert not await storage.users.exists("alice", "example.com")
-    assert await count_owned_rows(storage, "alice@example.com") == 0
-    assert await storage.users.get_scram("alice", "example.com", "SHA-1") is None
-    assert await count_owned_rows(storage, "bob@example.com") == 8
-    assert await storage.users.verify_password("bob", "example.com", "pw")
-
-
-async def test_delete_user_data_keeps_nothing(storage: Storage) -> None:
-    await storage.users.create("alice", "example.com", PASSWORD)
-    await fill_account(storage, "alice@example.com")
-    await storage.delete_user_data("alice@example.com")
-    assert await count_owned_rows(storage, "alice@example.com") == 0
-    async with storage.db.connection() as conn:
-        assert await conn.scalar(sa.select(sa.func.count()).select_from(users_module.users)) == 0
-        assert await conn.scalar(sa.select(sa.func.count()).select_from(users_module.user_credentials)) == 0
-
-
-async def fill_account(storage: Storage, owner: str) -> None:
-    from tigase_py.server.storage.roster import RosterItem
-
-    await storage.roster.put_item(owner, RosterItem("friend@example.net", groups=("Friends",)))
-    await storage.offline.push(owner, "<message/>", 10)
-    await storage.offline.push(owner, "<message/>", 10)
-    await storage.user_xml.set(owner, "vcard", "", "<vCard xmlns='vcard-temp'/>")
-    await storage.user_xml.set(owner, "private", "storage:bookmarks", "<storage/>")
-    await storage.blocking.add(owner, ["spam@example.net"])
-    await storage.last_activity.set(owner, 1_700_000_000, "gone")
-
-
-async def count_owned_rows(storage: Storage, owner: str) -> int:
-    total = 0
-    async with storage.db.connection() as conn:
-        for table in OWNER_TABLES:
-            query = sa.select(sa.func.count()).select_from(table).where(table.c.owner == owner)
-            total += int(await conn.scalar(query) or 0)
-    return total

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
 from tigase_py.server.modules.presence.common import addressed, parse_priority, presence, state_of
+from tigase_py.server.stores.roster import ROSTER
 
 if TYPE_CHECKING:
     from tigase_py.server.core.module import ModuleContext, StanzaContext
@@ -25,7 +26,7 @@ async def broadcast_available(ctx: StanzaContext, session: Session) -> None:
     session.priority = parse_priority(stored)
     session.presence = stored
     session.available = True
-    items = await module.storage.roster.get_items(owner)
+    items = await module.store(ROSTER).get_items(owner)
     for item in items:
         if state_of(item).has_from:
             await module.route(addressed(stored, session.full, item.jid))
@@ -54,7 +55,7 @@ async def broadcast_unavailable(module: ModuleContext, session: Session, stanza:
     outgoing = stanza.copy() if stanza is not None else presence("unavailable", session.full, owner)
     outgoing.attrs["type"] = "unavailable"
     sent: set[str] = set()
-    for item in await module.storage.roster.get_items(owner):
+    for item in await module.store(ROSTER).get_items(owner):
         if state_of(item).has_from:
             sent.add(item.jid)
             await module.route(addressed(outgoing, session.full, item.jid))
@@ -78,6 +79,6 @@ async def directed_presence(ctx: StanzaContext, session: Session, to_text: str) 
     if not available:
         session.directed.discard(target)
         return
-    item = await module.storage.roster.get_item(session.bare, to.bare_str)
+    item = await module.store(ROSTER).get_item(session.bare, to.bare_str)
     if not state_of(item).has_from:
         session.directed.add(target)

@@ -8,7 +8,7 @@ from tigase_py.server.core.events import DROP
 from tigase_py.server.modules.presence.subscription import State
 from tigase_py.server.modules.roster.items import is_hidden
 from tigase_py.server.modules.roster.push import push_item
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.roster import ROSTER, RosterItem
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def state_of(item: RosterItem | None) -> State:
 
 async def save_state(module: ModuleContext, owner: str, contact: str, item: RosterItem | None, state: State) -> None:
     """Store a new subscription state for ``contact`` and push it when the roster shows a change."""
-    roster = module.storage.roster
+    roster = module.store(ROSTER)
     old = state_of(item)
     if state == old:
         return

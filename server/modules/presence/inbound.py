@@ -13,6 +13,7 @@ from tigase_py.server.modules.presence.common import (
     state_of,
     user_exists,
 )
+from tigase_py.server.stores.roster import ROSTER
 
 if TYPE_CHECKING:
     from tigase_py.server.core.module import StanzaContext
@@ -28,7 +29,7 @@ async def answer_probe(ctx: StanzaContext) -> None:
         await module.route(presence("unsubscribed", owner, prober))
         return
     if prober != owner:
-        item = await module.storage.roster.get_item(owner, prober)
+        item = await module.store(ROSTER).get_item(owner, prober)
         if not state_of(item).has_from:
             await module.route(presence("unsubscribed", owner, prober))
             return

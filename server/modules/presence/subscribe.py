@@ -15,6 +15,7 @@ from tigase_py.server.modules.presence.common import (
     user_exists,
 )
 from tigase_py.server.modules.presence.subscription import State, inbound, outbound
+from tigase_py.server.stores.roster import ROSTER
 
 if TYPE_CHECKING:
     from tigase_py.server.core.module import ModuleContext, StanzaContext
@@ -43,7 +44,7 @@ async def handle_outbound(ctx: StanzaContext, kind: str) -> None:
     contact = to.bare_str
     if contact == owner:
         return
-    roster = module.storage.roster
+    roster = module.store(ROSTER)
     item = await roster.get_item(owner, contact)
     before = state_of(item)
     step = outbound(before, kind)
@@ -67,7 +68,7 @@ async def handle_inbound(ctx: StanzaContext, kind: str) -> None:
         if kind == "subscribe":
             await module.route(presence("unsubscribed", owner, peer))
         return
-    roster = module.storage.roster
+    roster = module.store(ROSTER)
     item = await roster.get_item(owner, peer)
     before = state_of(item)
     step = inbound(before, kind)

@@ -6,7 +6,7 @@ from tigase_py.server.core.module import IqContext, Module, Spec
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.modules.roster.items import RosterSet, parse_set, render_query
 from tigase_py.server.modules.roster.push import push_item
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.roster import ROSTER, RosterItem
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 
@@ -19,6 +19,7 @@ module = Module(
     name="roster",
     specs=[Spec("RFC 6121", section="2"), Spec("XEP-0237", "1.3")],
     stream_features=rosterver_feature,
+    stores=(ROSTER,),
 )
 
 
@@ -32,7 +33,7 @@ async def get_roster(ctx: IqContext) -> Element:
     owner = ctx.user
     if ctx.origin is not None:
         ctx.origin.interested = True
-    roster = ctx.storage.roster
+    roster = ctx.store(ROSTER)
     requested = ctx.payload.get("ver")
     version = await roster.get_version(owner)
     if requested is not None and requested == str(version):
@@ -48,7 +49,7 @@ async def set_roster(ctx: IqContext) -> Element:
     if request.remove:
         await remove_contact(ctx, owner, request)
     else:
-        existing = await ctx.storage.roster.get_item(owner, request.jid)
+        existing = await ctx.store(ROSTER).get_item(owner, request.jid)
         base = existing or RosterItem(jid=request.jid)
         item = RosterItem(
             jid=request.jid,
@@ -59,7 +60,7 @@ async def set_roster(ctx: IqContext) -> Element:
             approved=base.approved,
             groups=request.groups,
         )
-        version = await ctx.storage.roster.put_item(owner, item)
+        version = await ctx.store(ROSTER).put_item(owner, item)
         push_item(ctx.module.sessions, owner, item, version)
         await ctx.module.fire("roster.changed", owner=owner, item=item, version=version)
     return ctx.result()
@@ -67,7 +68,7 @@ async def set_roster(ctx: IqContext) -> Element:
 
 async def remove_contact(ctx: IqContext, owner: str, request: RosterSet) -> None:
     """RFC 6121 2.5.2: cancel subscriptions both ways, decline pending requests, then push the removal."""
-    roster = ctx.storage.roster
+    roster = ctx.store(ROSTER)
     item = await roster.get_item(owner, request.jid)
     if item is None:
         raise StanzaError("item-not-found", "no such roster item")

@@ -6,7 +6,7 @@ import secrets
 
 from tigase_py.server import jid as jids
 from tigase_py.server.errors import StanzaError
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.roster import RosterItem
 from tigase_py.server.xml import ns
 from tigase_py.server.xml.element import Element
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tigase_py.server.modules.roster.items import is_hidden, render_push
-from tigase_py.server.storage.roster import RosterItem
+from tigase_py.server.stores.roster import RosterItem
 
 if TYPE_CHECKING:
     from tigase_py.server.core.capabilities import SessionView

@@ -3,39 +3,30 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
-from tigase_py.server.storage.database import Database, SqlConnection
-from tigase_py.server.storage.metadata import JID_LENGTH, TABLE_OPTIONS, metadata
-from tigase_py.server.storage.sql import upsert
+from tigase_py.server.storage.database import SqlConnection
+from tigase_py.server.storage.memory import MemoryOwnerStore
+from tigase_py.server.storage.metadata import JID_LENGTH, owner_keyed_table, owner_table
+from tigase_py.server.storage.spec import AccountData, Exported, StoreSpec
+from tigase_py.server.storage.sql import SqlOwnerStore, upsert
 
 SUBSCRIPTIONS = ("none", "to", "from", "both")
 
-roster_items = sa.Table(
+roster_items = owner_table(
     "roster_items",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("owner", sa.String(JID_LENGTH), nullable=False),
     sa.Column("jid", sa.String(JID_LENGTH), nullable=False),
     sa.Column("name", sa.String(1023), nullable=True),
     sa.Column("subscription", sa.String(4), nullable=False),
-    sa.Column("ask", sa.Boolean, nullable=False),
-    sa.Column("pending_in", sa.Boolean, nullable=False),
-    sa.Column("approved", sa.Boolean, nullable=False),
+    *(sa.Column(flag, sa.Boolean, nullable=False) for flag in ("ask", "pending_in", "approved")),
     sa.Column("group_names", sa.Text, nullable=False),
-    sa.UniqueConstraint("owner", "jid"),
-    **TABLE_OPTIONS,
+    unique=("jid",),
 )
 
-roster_versions = sa.Table(
-    "roster_versions",
-    metadata,
-    sa.Column("owner", sa.String(JID_LENGTH), primary_key=True),
-    sa.Column("version", sa.BigInteger, nullable=False),
-    **TABLE_OPTIONS,
-)
+roster_versions = owner_keyed_table("roster_versions", sa.Column("version", sa.BigInteger, nullable=False))
 
 
 @dataclass(frozen=True)
@@ -55,6 +46,24 @@ class RosterItem:
             raise ValueError(f"invalid roster subscription {self.subscription!r}")
 
 
+@runtime_checkable
+class RosterStore(AccountData, Protocol):
+    """Each owner's contacts and a version that grows with every change (0: never changed)."""
+
+    async def get_items(self, owner: str) -> list[RosterItem]:
+        """All items of `owner`, ordered by contact JID."""
+
+    async def get_item(self, owner: str, jid: str) -> RosterItem | None: ...
+
+    async def put_item(self, owner: str, item: RosterItem) -> int:
+        """Insert or replace `item` (groups deduplicated, order kept); returns the new roster version."""
+
+    async def remove_item(self, owner: str, jid: str) -> int:
+        """Remove the item if present (idempotent); returns the version after it, bumped only on removal."""
+
+    async def get_version(self, owner: str) -> int: ...
+
+
 def item_from_row(mapping: sa.RowMapping) -> RosterItem:
     return RosterItem(
         jid=str(mapping["jid"]),
@@ -65,6 +74,10 @@ def item_from_row(mapping: sa.RowMapping) -> RosterItem:
         approved=bool(mapping["approved"]),
         groups=tuple(json.loads(str(mapping["group_names"]))),
     )
+
+
+def export_roster(items: list[RosterItem], version: int) -> Exported:
+    return {"version": version, "items": [asdict(item) | {"groups": list(item.groups)} for item in items]}
 
 
 ITEM_COLUMNS = (
@@ -78,9 +91,8 @@ ITEM_COLUMNS = (
 )
 
 
-class RosterStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+class SqlRosterStore(SqlOwnerStore):
+    tables = (roster_items, roster_versions)
 
     async def get_items(self, owner: str) -> list[RosterItem]:
         query = sa.select(*ITEM_COLUMNS).where(roster_items.c.owner == owner).order_by(roster_items.c.jid)
@@ -94,7 +106,6 @@ class RosterStore:
         return None if row is None else item_from_row(row._mapping)
 
     async def put_item(self, owner: str, item: RosterItem) -> int:
-        """Insert or replace `item`; returns the owner's new roster version."""
         values = {
             "owner": owner,
             "jid": item.jid,
@@ -110,7 +121,6 @@ class RosterStore:
             return await self._bump(conn, owner)
 
     async def remove_item(self, owner: str, jid: str) -> int:
-        """Remove the item if present (idempotent); returns the owner's roster version after it."""
         async with self._db.transaction() as conn:
             result = await conn.execute(
                 sa.delete(roster_items).where(roster_items.c.owner == owner, roster_items.c.jid == jid)
@@ -122,6 +132,9 @@ class RosterStore:
     async def get_version(self, owner: str) -> int:
         async with self._db.connection() as conn:
             return await self._version(conn, owner)
+
+    async def export_account(self, owner: str) -> Exported:
+        return export_roster(await self.get_items(owner), await self.get_version(owner))
 
     @staticmethod
     async def _version(conn: SqlConnection, owner: str) -> int:
@@ -137,4 +150,47 @@ class RosterStore:
             ("owner",),
             update={"version": roster_versions.c.version + 1},
         )
-        return await RosterStore._version(conn, owner)
+        return await SqlRosterStore._version(conn, owner)
+
+
+class MemoryRoster:
+    __slots__ = ("items", "version")
+
+    def __init__(self) -> None:
+        self.items: dict[str, RosterItem] = {}
+        self.version = 0
+
+
+class MemoryRosterStore(MemoryOwnerStore[MemoryRoster]):
+    def _roster(self, owner: str) -> MemoryRoster:
+        return self._owners.setdefault(owner, MemoryRoster())
+
+    async def get_items(self, owner: str) -> list[RosterItem]:
+        found = self._owners.get(owner)
+        return [] if found is None else [found.items[jid] for jid in sorted(found.items)]
+
+    async def get_item(self, owner: str, jid: str) -> RosterItem | None:
+        found = self._owners.get(owner)
+        return None if found is None else found.items.get(jid)
+
+    async def put_item(self, owner: str, item: RosterItem) -> int:
+        roster = self._roster(owner)
+        roster.items[item.jid] = RosterItem(**(asdict(item) | {"groups": tuple(dict.fromkeys(item.groups))}))
+        roster.version += 1
+        return roster.version
+
+    async def remove_item(self, owner: str, jid: str) -> int:
+        roster = self._roster(owner)
+        if roster.items.pop(jid, None) is not None:
+            roster.version += 1
+        return roster.version
+
+    async def get_version(self, owner: str) -> int:
+        found = self._owners.get(owner)
+        return 0 if found is None else found.version
+
+    async def export_account(self, owner: str) -> Exported:
+        return export_roster(await self.get_items(owner), await self.get_version(owner))
+
+
+ROSTER = StoreSpec[RosterStore]("roster", RosterStore, sql=SqlRosterStore, memory=MemoryRosterStore)
