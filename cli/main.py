@@ -24,6 +24,7 @@ from tigase_py.cli.commands import (
     init,
     install,
     load,
+    modules,
     server,
     session,
     stats,
@@ -152,6 +153,7 @@ app.add_typer(session.app, name="session")
 app.add_typer(admin.app, name="admin")
 app.add_typer(compat.app, name="compat")
 app.add_typer(load.app, name="load")
+app.add_typer(modules.app, name="modules")
 app.command("status")(status.status)
 app.command("stats")(stats.stats)
 app.command("doctor")(doctor.doctor)

@@ -72,15 +72,19 @@ async def serve(
     ready: Callable[[Server], None] | None = None,
     stop: asyncio.Event | None = None,
     signals: bool = True,
+    schema_in_child: bool = False,
 ) -> int:
     """Start every part in order, call ``ready`` with the server, run until ``stop`` is set, then stop
-    the parts in reverse; 1 when a part could not start (one log line says which and why), else 0."""
+    the parts in reverse; 1 when a part could not start (one log line says which and why), else 0.
+
+    ``schema_in_child``: migrate/check the schema in a child process, so this one never imports Alembic
+    (``run`` does; tests in one process skip the child's start-up time)."""
     from tigase_py.server.core.lifecycle import StartupFailed
 
     fd_limit, _ = raise_open_files_limit(config.limits.max_connections)
     log.info("starting tigase-py %s (expat %s)", __version__, pyexpat.EXPAT_VERSION)
     stop = stop or asyncio.Event()
-    parts = Assembly(config, stop, signals, fd_limit)
+    parts = Assembly(config, stop, signals, fd_limit, schema_in_child)
     lifecycle = parts.lifecycle()
     try:
         await lifecycle.start()
@@ -103,8 +107,11 @@ class Assembly:
     """The parts of one server, each started by a named lifecycle step and stopped in reverse:
     config → storage → core (metrics, bus, sessions, router) → modules → listeners → monitoring."""
 
-    def __init__(self, config: ServerConfig, stop: asyncio.Event, signals: bool, fd_limit: int) -> None:
+    def __init__(
+        self, config: ServerConfig, stop: asyncio.Event, signals: bool, fd_limit: int, schema_in_child: bool = False
+    ) -> None:
         self.config = config
+        self.schema_in_child = schema_in_child
         self.stop_event = stop
         self.signals = signals
         self.fd_limit = fd_limit
@@ -151,10 +158,16 @@ class Assembly:
         config = self.config
         try:
             timeouts = Timeouts(operation=config.storage.timeout, connect=config.storage.connect_timeout)
+            create = config.storage.url.startswith("sqlite")
+            if self.schema_in_child:
+                from tigase_py.server.storage.schema_process import prepare_in_child
+
+                await prepare_in_child(config.storage.url, create=create, timeouts=timeouts)
             self._storage = await open_storage(
                 config.storage.url,
-                create=config.storage.url.startswith("sqlite"),
+                create=create,
                 timeouts=timeouts,
+                schema_ready=self.schema_in_child,
                 scram_iterations=config.auth.scram_iterations,
             )
         except StorageError as exc:
@@ -239,7 +252,7 @@ class Assembly:
     async def start_http(self) -> None:
         from tigase_py.server.core.lifecycle import StepFailed
         from tigase_py.server.net.admin_socket import AdminSocketError
-        from tigase_py.server.net.http import start_http
+        from tigase_py.server.net.lazy_http import start_http
 
         http = self.config.http
         try:
@@ -325,5 +338,5 @@ def run(config: ServerConfig) -> int:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(serve(config))
-    return uvloop.run(serve(config))
+        return asyncio.run(serve(config, schema_in_child=True))
+    return uvloop.run(serve(config, schema_in_child=True))

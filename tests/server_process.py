@@ -32,6 +32,10 @@ class ServerProcess:
         return self.directory / "tigase.toml"
 
     @property
+    def pidfile(self) -> Path:
+        return self.directory / "tigase.pid"
+
+    @property
     def log(self) -> Path:
         return self.directory / "server.log"
 
@@ -49,7 +53,7 @@ class ServerProcess:
             key=key,
             listeners=[Listener(c2s, "none", require_tls=False)],
             http_port=http,
-            pidfile=directory / "tigase.pid",
+            pidfile=directory / "tigase.pid",  # see the pidfile property
             log_level="info",
             auth={"allow_plain_without_tls": True},
             http={"api_keys": {"tests": "test-api-key-0123456789"}},
@@ -60,10 +64,10 @@ class ServerProcess:
         (directory / "tigase.toml").write_text(text)
         return cls(directory, c2s, http)
 
-    async def start(self) -> None:
+    async def start(self, python: str = sys.executable) -> None:
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tigase_py.server", "--config", os.fspath(self.config),
+                python, "-m", "tigase_py.server", "--config", os.fspath(self.config),
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.directory,
             )  # fmt: skip
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT
@@ -71,6 +75,8 @@ class ServerProcess:
             if self.process.returncode is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log_tail()}")
             try:
+                if not self.pidfile.exists():  # written by the last start-up step, after every listener
+                    raise FileNotFoundError(self.pidfile)
                 _, writer = await asyncio.open_connection("127.0.0.1", self.c2s_port)
                 writer.close()
                 return

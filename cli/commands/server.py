@@ -85,15 +85,17 @@ def start(
     """Start the server (in the background unless --foreground)."""
     config = context.load()
     _refuse_if_running(config)
+    command = [sys.executable, "-m", "tigase_py.server", "--config", str(config.path)]
     if foreground:
-        from tigase_py.server import app as server_app
-
-        raise typer.Exit(server_app.run(config))
+        # This process becomes the bare server (same pid, terminal and signals): the serving process
+        # then holds none of the command line (typer, rich, the installer, compat and load code).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, command)
     from tigase_py.server.config.permissions import private_files
 
     log = console_log(config)
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "tigase_py.server", "--config", str(config.path)]
     with private_files(), log.open("ab") as output:
         child = subprocess.Popen(
             command,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core import services
+from tigase_py.server.core import module_names, services
 from tigase_py.server.core.module import Identity, Module, ModuleContext, build_config
 
 if TYPE_CHECKING:
@@ -28,14 +27,11 @@ class ModuleLoadError(Exception):
 
 
 def import_module(name: str) -> Module:
+    """The module named in ``[modules] enabled``: built-in, else an installed ``tigase_py.modules`` entry point."""
     try:
-        python_module = importlib.import_module(f"tigase_py.server.modules.{name}")
-    except ModuleNotFoundError as exc:
-        raise ModuleLoadError(f"unknown module {name!r}") from exc
-    declaration = getattr(python_module, "module", None)
-    if not isinstance(declaration, Module):
-        raise ModuleLoadError(f"tigase_py.server.modules.{name} declares no Module")
-    return declaration
+        return module_names.find_module(name)
+    except module_names.ModuleNameError as exc:
+        raise ModuleLoadError(str(exc)) from None
 
 
 def resolve_order(names: tuple[str, ...]) -> list[Module]:

@@ -7,13 +7,14 @@ which has every admin permission. The server refuses to start when the socket's 
 another user replace the socket (owned by someone else, or writable by group or others), when a live
 server already answers on it, or when something that is not a socket sits at its path.
 
-    stop = await start_admin_socket(server, app)   # app: net/http.build_app(..., caller=local_caller)
+    stop = await start_admin_socket(config, protocol)   # protocol: net/lazy_http.LazyApp.protocol
     ...
     await stop()
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import grp
 import logging
@@ -25,13 +26,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from tigase_py.server.http_api.auth import FULL_SCOPES, Principal
-
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from tigase_py.server.config.schema import AdminSocketConfig
     from tigase_py.server.core.server import Server
+    from tigase_py.server.http_api.auth import Principal
 
 log = logging.getLogger("tigase_py.admin_socket")
 
@@ -134,6 +134,8 @@ def peer_uid(request: web.Request) -> int | None:
 async def local_caller(_server: Server, request: web.Request) -> Principal:
     """Who calls over the socket: whoever could open it, named by uid (see :func:`is_local`), with
     every API scope (``[http] scripts_upload`` still gates script upload)."""
+    from tigase_py.server.http_api.auth import FULL_SCOPES, Principal
+
     uid = peer_uid(request)
     return Principal(f"{LOCAL_PREFIX}uid={uid if uid is not None else '?'}", FULL_SCOPES)
 
@@ -142,22 +144,22 @@ def is_local(caller: str) -> bool:
     return caller.startswith(LOCAL_PREFIX)
 
 
-async def start_admin_socket(config: AdminSocketConfig, app: web.Application) -> Callable[[], Awaitable[None]]:
-    """Serve ``app`` on the socket; return the function that stops serving and removes the socket."""
+async def start_admin_socket(
+    config: AdminSocketConfig, protocol: Callable[[], asyncio.Protocol]
+) -> Callable[[], Awaitable[None]]:
+    """Accept on the socket with ``protocol`` (the HTTP application's, built on first use: ``net/lazy_http.py``);
+    return the function that stops accepting and removes the socket."""
     sock = bind(config)
     identity = os.stat(config.path).st_ino
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
     try:
-        await web.SockSite(runner, sock).start()
+        listening = await asyncio.get_running_loop().create_unix_server(protocol, sock=sock)
     except OSError as exc:
         sock.close()
-        await runner.cleanup()
         raise AdminSocketError(f"cannot listen on the admin socket {config.path}: {exc.strerror or exc}") from None
     log.info("listening admin socket %s mode %04o group %s", config.path, socket_mode(config), config.group or "-")
 
     async def stop() -> None:
-        await runner.cleanup()
+        listening.close()
         with contextlib.suppress(OSError):
             if os.stat(config.path).st_ino == identity:  # leave a successor's socket alone
                 config.path.unlink()

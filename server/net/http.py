@@ -3,9 +3,7 @@
 The same application, with the local principal instead of API keys, is served on the admin socket
 (``net/admin_socket.py``).
 
-    stop_http = await start_http(server)   # after the XMPP listeners
-    ...
-    await stop_http()                       # in shutdown
+The listeners that serve it, and build it on their first connection, are in ``net/lazy_http.py``.
 """
 
 from __future__ import annotations
@@ -141,49 +139,3 @@ def build_app(server: Server, scripts: ScriptManager, caller: Caller = authentic
     app.router.add_post("/jolokia", bulk)
     app.router.add_post("/jolokia/", bulk)
     return app
-
-
-async def start_http(server: Server) -> Callable[[], Awaitable[None]]:
-    """Start the scripts watcher, (when ``[http] enabled``) the HTTP site and (when ``[admin_socket]
-    enabled``) the admin socket; return the stop function. Raises ``OSError`` for the HTTP port and
-    ``AdminSocketError`` for the socket."""
-    config = server.config.http
-    scripts = ScriptManager(server, config.scripts_dir)
-    await scripts.scan()
-    watcher = asyncio.get_running_loop().create_task(scripts.watch())
-    runner: web.AppRunner | None = None
-    stop_socket: Callable[[], Awaitable[None]] | None = None
-
-    async def stop() -> None:
-        watcher.cancel()
-        try:
-            await watcher
-        except asyncio.CancelledError:
-            pass
-        scripts.close()
-        if stop_socket is not None:
-            await stop_socket()
-        if runner is not None:
-            await runner.cleanup()
-
-    try:
-        if config.enabled:
-            app = build_app(server, scripts)
-            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-            await runner.setup()
-            await web.TCPSite(runner, config.address, config.port, reuse_address=True).start()
-            app[READY_KEY]["ready"] = True
-            log.info(
-                "listening http %s:%d (REST API, /metrics, /jolokia; [http] enabled = false turns it off)",
-                config.address,
-                config.port,
-            )
-        if server.config.admin_socket.enabled:
-            local = build_app(server, scripts, caller=admin_socket.local_caller)
-            local[READY_KEY]["ready"] = True
-            stop_socket = await admin_socket.start_admin_socket(server.config.admin_socket, local)
-    except (OSError, admin_socket.AdminSocketError):
-        await stop()
-        raise
-
-    return stop

@@ -12,17 +12,21 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tigase_py.server.storage.errors import InvalidStorageUrl, StorageError, StorageUnavailable, Target, translate
 from tigase_py.server.storage.inline import InlineConnection
 from tigase_py.server.storage.sqlite_reads import SqliteReader
+
+if TYPE_CHECKING:
+    # Imported when first used: a server on a SQLite file never needs the asyncio extension (which loads
+    # SQLAlchemy's ORM, about 7 MB).
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 SQLITE_DRIVER = "sqlite+aiosqlite"
 MYSQL_DRIVER = "mysql+asyncmy"
@@ -106,6 +110,8 @@ def _begin_sqlite(conn: sa.Connection) -> None:
 
 
 def build_engine(url: URL, timeouts: Timeouts = Timeouts()) -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -133,7 +139,7 @@ def build_inline_engine(url: URL) -> sa.Engine | None:
 
 
 # What the stores receive from `transaction()` and `connection()`.
-SqlConnection = AsyncConnection | InlineConnection
+SqlConnection: TypeAlias = "AsyncConnection | InlineConnection"
 
 
 class Database:
@@ -148,12 +154,19 @@ class Database:
         self.url = url if isinstance(url, URL) else normalise_url(url)
         self.target = target_of(self.url)
         self.timeouts = timeouts
-        self.engine = build_engine(self.url, timeouts)
+        self._engine: AsyncEngine | None = None
         self.inline = build_inline_engine(self.url)
         path = sqlite_path(self.url)
-        self.reader = SqliteReader(path, self.engine.dialect, SQLITE_BUSY_TIMEOUT_MS) if path is not None else None
+        self.reader = SqliteReader(path, self.inline.dialect, SQLITE_BUSY_TIMEOUT_MS) if self.inline and path else None
         # Writers of this process queue here instead of sleeping in SQLite's busy handler.
         self._writers = asyncio.Lock() if self.url.get_backend_name() == "sqlite" else None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine, built on first use (a SQLite file's statements go through `inline`)."""
+        if self._engine is None:
+            self._engine = build_engine(self.url, self.timeouts)
+        return self._engine
 
     @property
     def sql_engine(self) -> sa.Engine:
@@ -162,7 +175,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self.sql_engine.dialect.name
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlConnection]:
@@ -258,4 +271,5 @@ class Database:
             self.reader.close()
         if self.inline is not None:
             self.inline.dispose()
-        await self.engine.dispose()
+        if self._engine is not None:
+            await self._engine.dispose()

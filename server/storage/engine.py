@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from tigase_py.server.storage import migrate
+from tigase_py.server.storage import schema_process
 from tigase_py.server.storage.account import purger
 from tigase_py.server.storage.database import Database, Timeouts
 from tigase_py.server.storage.errors import StorageError, StorageUnavailable, UserExists, UserNotFound
@@ -71,21 +71,20 @@ async def open_storage(
     scram_iterations: int = SCRAM_ITERATIONS,
     timeouts: Timeouts = Timeouts(),
     specs: Iterable[StoreSpec[Any]] | None = None,
+    schema_ready: bool = False,
 ) -> Storage:
     """Connect to `url`; with `create`, migrate to head first, else require the schema at head.
 
     `specs` (default: every store in `tigase_py.server.stores`) decides which stores' migrations run
-    and which stores account deletion and export ask.
+    and which stores account deletion and export ask. `schema_ready`: the caller did the migration or
+    check already (``schema_process.prepare_in_child``, as the server does so as not to import Alembic);
+    then only the connection is opened.
     """
     chosen = tuple(discover() if specs is None else specs)
     db = Database(url, timeouts)
     try:
-        migrate.require_file(db, create=create)
-        if create:
-            await migrate.upgrade(db, specs=chosen)
-        schema = await migrate.status(db, specs=chosen)
-        if not schema.is_current:
-            raise StorageError(f"database schema is at {schema.describe_current()}, run `tigase-py db upgrade`")
+        if not schema_ready:
+            await schema_process.prepare(db, create=create, specs=chosen)
     except BaseException:
         await db.close()
         raise
