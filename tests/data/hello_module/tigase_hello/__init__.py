@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tigase_hello.store import GREETINGS
 from tigase_py.server.core.module import IqContext, Module, Spec
 from tigase_py.server.xml.element import Element
-
-from tigase_hello.store import GREETINGS
 
 NS_HELLO = "urn:example:hello"
 
