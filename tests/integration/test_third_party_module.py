@@ -110,7 +110,7 @@ async def test_installed_distribution_module_is_loaded_by_name(tmp_path: Path) -
     if not can_build_wheels():
         pytest.fail("building the example offline needs the `wheel` package (pip install -e .[test])")
     source = shutil.copytree(EXAMPLE, tmp_path / "hello_module")
-    python, _ = layered_venv(tmp_path / "venv")
+    python, purelib = layered_venv(tmp_path / "venv")
     database = tmp_path / "xmpp" / "tigase.db"
     url = f"sqlite+aiosqlite:///{database}"
     server = ServerProcess.prepare(tmp_path / "xmpp", url, EXTRA)
@@ -125,6 +125,7 @@ async def test_installed_distribution_module_is_loaded_by_name(tmp_path: Path) -
     pip = ("-m", "pip", "install", "--no-build-isolation", "--no-index", "--no-deps", "--disable-pip-version-check")
     installed = run(python, *pip, str(source), cwd=tmp_path)
     assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert (purelib / "tigase_hello" / "migrations" / "h001_hello_greetings.py").is_file()  # package data built in
 
     where = run(python, "-c", "import tigase_py.server, tigase_hello; print(tigase_py.server.__file__)", cwd=tmp_path)
     assert where.stdout.strip() == sys.modules["tigase_py.server"].__file__, where.stderr
