@@ -141,7 +141,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Show the current and the newest schema revision, and whether an upgrade is due."""
-    from tigase_py.server.storage.migrate import inspect_schema
+    from tigase_py.server.storage.migrate import branches, inspect_schema
 
     target = resolve_url(url)
     schema = run(lambda: inspect_schema(target))
@@ -150,6 +150,7 @@ def status(
             "url": masked(target),
             "current": schema.current,
             "head": schema.head,
+            "branches": list(branches()),
             "upgrade_needed": not schema.is_current,
         }
         typer.echo(json.dumps(document))
@@ -157,4 +158,5 @@ def status(
     typer.echo(f"database:  {masked(target)}")
     typer.echo(f"current:   {schema.describe_current()}")
     typer.echo(f"head:      {schema.head}")
+    typer.echo(f"branches:  {', '.join(branches())}")
     typer.echo(f"upgrade:   {'needed, run `tigase-py db upgrade`' if not schema.is_current else 'not needed'}")
