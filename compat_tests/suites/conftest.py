@@ -41,3 +41,4 @@ def target(pytestconfig: pytest.Config) -> Target:
 def accounts(target: Target) -> list[Account]:
     """At least the target's given accounts; three when in-band registration is allowed."""
     return asyncio.run(account_pool.ensure_accounts(target))
+
