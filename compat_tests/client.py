@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import ssl
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import scramp
@@ -233,9 +233,14 @@ class WireClient:
         await self.send(data)
 
         def reply(el: ET.Element) -> bool:
-            return el.tag == ns.q(ns.CLIENT, "iq") and el.get("id") == stanza_id and el.get("type") in (
-                "result",
-                "error",
+            return (
+                el.tag == ns.q(ns.CLIENT, "iq")
+                and el.get("id") == stanza_id
+                and el.get("type")
+                in (
+                    "result",
+                    "error",
+                )
             )
 
         reply.__name__ = f"iq reply id={stanza_id}"
@@ -248,10 +253,7 @@ class WireClient:
             attrs.append(f"version='{version}'")
         if lang is not None:
             attrs.append(f"xml:lang='{lang}'")
-        return (
-            f"<?xml version='1.0'?><stream:stream {' '.join(attrs)} "
-            f"xmlns='{ns.CLIENT}' xmlns:stream='{ns.STREAMS}'>"
-        )
+        return f"<?xml version='1.0'?><stream:stream {' '.join(attrs)} xmlns='{ns.CLIENT}' xmlns:stream='{ns.STREAMS}'>"
 
     async def open_stream(self, to: str | None = None, *, header: str | None = None) -> ET.Element:
         """Send a stream header (ours or ``header``) and return the stream features."""
@@ -353,24 +355,39 @@ class WireClient:
 
 
 @contextlib.asynccontextmanager
-async def connected(target: Target, who: str = "client") -> AsyncIterator[WireClient]:
-    """A connected client (nothing sent yet), closed on exit."""
+async def brought_up(
+    target: Target, who: str, start: Callable[[WireClient], Awaitable[object]]
+) -> AsyncIterator[WireClient]:
+    """A client that ``start`` brings up (connect, secure, log in ...), closed on exit however the case ends."""
     client = WireClient(target, who)
     try:
-        await client.connect()
+        await start(client)
         yield client
     finally:
         await client.close()
 
 
-@contextlib.asynccontextmanager
-async def logged_in(
+def connected(target: Target, who: str = "client") -> contextlib.AbstractAsyncContextManager[WireClient]:
+    """A connected client (nothing sent yet), closed on exit."""
+    return brought_up(target, who, WireClient.connect)
+
+
+def secured(
+    target: Target, who: str = "client", account: Account | None = None
+) -> contextlib.AbstractAsyncContextManager[WireClient]:
+    """A client on a stream secured as the target's TLS policy says, past SASL as ``account`` if one is given
+    (no resource bound), closed on exit."""
+
+    async def start(client: WireClient) -> None:
+        await client.secure()
+        if account is not None:
+            await client.authenticate(account)
+
+    return brought_up(target, who, start)
+
+
+def logged_in(
     target: Target, account: Account, who: str | None = None, resource: str | None = None
-) -> AsyncIterator[WireClient]:
+) -> contextlib.AbstractAsyncContextManager[WireClient]:
     """A client that has authenticated as ``account`` and bound a resource, closed on exit."""
-    client = WireClient(target, who or account.local)
-    try:
-        await client.login(account, resource)
-        yield client
-    finally:
-        await client.close()
+    return brought_up(target, who or account.local, lambda client: client.login(account, resource))

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,24 +104,22 @@ async def serve(
     return 0
 
 
+@dataclass(eq=False)  # compared and hashed by identity, as one live object
 class Assembly:
     """The parts of one server, each started by a named lifecycle step and stopped in reverse:
     config → storage → core (metrics, bus, sessions, router) → modules → listeners → monitoring."""
 
-    def __init__(
-        self, config: ServerConfig, stop: asyncio.Event, signals: bool, fd_limit: int, schema_in_child: bool = False
-    ) -> None:
-        self.config = config
-        self.schema_in_child = schema_in_child
-        self.stop_event = stop
-        self.signals = signals
-        self.fd_limit = fd_limit
-        self._storage: Storage | None = None
-        self._server: Server | None = None
-        self.listeners: list[asyncio.Server] = []
-        self.snmp_agent: SnmpAgent | None = None
-        self.stop_http: Callable[[], Awaitable[None]] | None = None
-        self.background: list[asyncio.Task[Any]] = []
+    config: ServerConfig
+    stop_event: asyncio.Event
+    signals: bool
+    fd_limit: int
+    schema_in_child: bool = False
+    listeners: list[asyncio.Server] = field(default_factory=list, init=False)
+    snmp_agent: SnmpAgent | None = field(default=None, init=False)
+    stop_http: Callable[[], Awaitable[None]] | None = field(default=None, init=False)
+    background: list[asyncio.Task[Any]] = field(default_factory=list, init=False)
+    _storage: Storage | None = field(default=None, init=False, repr=False)
+    _server: Server | None = field(default=None, init=False, repr=False)
 
     @property
     def storage(self) -> Storage:

@@ -7,12 +7,31 @@ from tigase_py.server.xml.element import Element
 
 STREAM_CONDITIONS = frozenset(
     {
-        "bad-format", "bad-namespace-prefix", "conflict", "connection-timeout", "host-gone",
-        "host-unknown", "improper-addressing", "internal-server-error", "invalid-from",
-        "invalid-namespace", "invalid-xml", "not-authorized", "not-well-formed", "policy-violation",
-        "remote-connection-failed", "reset", "resource-constraint", "restricted-xml", "see-other-host",
-        "system-shutdown", "undefined-condition", "unsupported-encoding", "unsupported-feature",
-        "unsupported-stanza-type", "unsupported-version",
+        "bad-format",
+        "bad-namespace-prefix",
+        "conflict",
+        "connection-timeout",
+        "host-gone",
+        "host-unknown",
+        "improper-addressing",
+        "internal-server-error",
+        "invalid-from",
+        "invalid-namespace",
+        "invalid-xml",
+        "not-authorized",
+        "not-well-formed",
+        "policy-violation",
+        "remote-connection-failed",
+        "reset",
+        "resource-constraint",
+        "restricted-xml",
+        "see-other-host",
+        "system-shutdown",
+        "undefined-condition",
+        "unsupported-encoding",
+        "unsupported-feature",
+        "unsupported-stanza-type",
+        "unsupported-version",
     }
 )
 
@@ -43,29 +62,48 @@ STANZA_ERROR_TYPES: dict[str, str] = {
 }
 
 
-class StreamError(Exception):
-    """Close the stream with this RFC 6120 4.9 condition."""
+class XmppError(Exception):
+    """A defined error condition with optional text and application condition, and how it goes on the wire."""
+
+    KIND = ""
+    CONDITIONS: frozenset[str] | dict[str, str] = frozenset()
+    NAMESPACE = ""
 
     def __init__(self, condition: str, text: str = "", app_condition: Element | None = None) -> None:
-        if condition not in STREAM_CONDITIONS:
-            raise ValueError(f"unknown stream condition {condition!r}")
+        if condition not in self.CONDITIONS:
+            raise ValueError(f"unknown {self.KIND} condition {condition!r}")
         super().__init__(f"{condition}: {text}" if text else condition)
         self.condition = condition
         self.text = text
         self.app_condition = app_condition
 
-    def to_element(self) -> Element:
-        error = Element("stream:error")
-        error.add(self.condition, ns=ns.STREAMS_ERR)
+    def _fill(self, error: Element) -> Element:
+        """Add the condition, text and application condition to the ``error`` element."""
+        error.add(self.condition, ns=self.NAMESPACE)
         if self.text:
-            error.add("text", {"xml:lang": "en"}, ns=ns.STREAMS_ERR, text=self.text)
+            error.add("text", {"xml:lang": "en"}, ns=self.NAMESPACE, text=self.text)
         if self.app_condition is not None:
             error.append(self.app_condition)
         return error
 
 
-class StanzaError(Exception):
+class StreamError(XmppError):
+    """Close the stream with this RFC 6120 4.9 condition."""
+
+    KIND = "stream"
+    CONDITIONS = STREAM_CONDITIONS
+    NAMESPACE = ns.STREAMS_ERR
+
+    def to_element(self) -> Element:
+        return self._fill(Element("stream:error"))
+
+
+class StanzaError(XmppError):
     """Refuse a stanza with this RFC 6120 8.3 condition; the router turns it into an error reply."""
+
+    KIND = "stanza"
+    CONDITIONS = STANZA_ERROR_TYPES
+    NAMESPACE = ns.STANZAS_ERR
 
     def __init__(
         self,
@@ -74,24 +112,14 @@ class StanzaError(Exception):
         error_type: str | None = None,
         app_condition: Element | None = None,
     ) -> None:
-        if condition not in STANZA_ERROR_TYPES:
-            raise ValueError(f"unknown stanza condition {condition!r}")
-        super().__init__(f"{condition}: {text}" if text else condition)
-        self.condition = condition
-        self.text = text
+        super().__init__(condition, text, app_condition)
         self.error_type = error_type or STANZA_ERROR_TYPES[condition]
-        self.app_condition = app_condition
 
     def to_element(self, by: str | None = None) -> Element:
         error = Element("error", {"type": self.error_type})
         if by:
             error.attrs["by"] = by
-        error.add(self.condition, ns=ns.STANZAS_ERR)
-        if self.text:
-            error.add("text", {"xml:lang": "en"}, ns=ns.STANZAS_ERR, text=self.text)
-        if self.app_condition is not None:
-            error.append(self.app_condition)
-        return error
+        return self._fill(error)
 
 
 def error_reply(stanza: Element, error: StanzaError, by: str | None = None) -> Element:

@@ -102,18 +102,23 @@ def init(
     db_password: Annotated[str | None, typer.Option("--db-password", help="Password of that account.")] = None,
 ) -> None:
     """Create the schema, or upgrade it to the newest revision (safe to run again)."""
-    from tigase_py.server.storage.migrate import upgrade_schema
-
     if admin_url is not None:
         if not (db_name and db_user and db_password):
             fail("--admin-url needs --db-name, --db-user and --db-password", EXIT_USAGE)
         url = provision(admin_url, db_name, db_user, db_password)
+    migrate(url, create=True, done="initialised")
+
+
+def migrate(url: str | None, create: bool, done: str) -> None:
+    """Bring the schema at ``url`` (or the config's) to the newest revision and say what changed."""
+    from tigase_py.server.storage.migrate import upgrade_schema
+
     target = resolve_url(url)
-    before, after = run(lambda: upgrade_schema(target, create=True))
+    before, after = run(lambda: upgrade_schema(target, create=create))
     if before.is_current:
         say(f"schema already at head ({after.head})", "green")
     else:
-        say(f"schema initialised: {before.describe_current()} -> {after.describe_current()}", "green")
+        say(f"schema {done}: {before.describe_current()} -> {after.describe_current()}", "green")
 
 
 def provision(admin_url: str, db_name: str, db_user: str, db_password: str) -> str:
@@ -127,14 +132,7 @@ def provision(admin_url: str, db_name: str, db_user: str, db_password: str) -> s
 @app.command()
 def upgrade(url: UrlOption = None) -> None:
     """Upgrade an existing database to the newest schema revision."""
-    from tigase_py.server.storage.migrate import upgrade_schema
-
-    target = resolve_url(url)
-    before, after = run(lambda: upgrade_schema(target, create=False))
-    if before.is_current:
-        say(f"schema already at head ({after.head})", "green")
-    else:
-        say(f"schema upgraded: {before.describe_current()} -> {after.describe_current()}", "green")
+    migrate(url, create=False, done="upgraded")
 
 
 @app.command()
@@ -143,7 +141,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Show the current and the newest schema revision, and whether an upgrade is due."""
-    from tigase_py.server.storage.migrate import inspect_schema
+    from tigase_py.server.storage.migrate import branches, inspect_schema
 
     target = resolve_url(url)
     schema = run(lambda: inspect_schema(target))
@@ -152,6 +150,7 @@ def status(
             "url": masked(target),
             "current": schema.current,
             "head": schema.head,
+            "branches": list(branches()),
             "upgrade_needed": not schema.is_current,
         }
         typer.echo(json.dumps(document))
@@ -159,4 +158,5 @@ def status(
     typer.echo(f"database:  {masked(target)}")
     typer.echo(f"current:   {schema.describe_current()}")
     typer.echo(f"head:      {schema.head}")
+    typer.echo(f"branches:  {', '.join(branches())}")
     typer.echo(f"upgrade:   {'needed, run `tigase-py db upgrade`' if not schema.is_current else 'not needed'}")

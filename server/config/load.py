@@ -6,13 +6,14 @@ then ``./tigase.toml``, then ``/etc/tigase-py/tigase.toml``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from tigase_py.server.config import ops_sections, schema, sections
+from tigase_py.server.config import ops_sections, schema, sections, services
 from tigase_py.server.config.errors import ConfigError
 from tigase_py.server.config.schema import ServerConfig
 
@@ -21,6 +22,7 @@ ENV_VAR = "TIGASE_PY_CONFIG"
 SYSTEM_CONFIG = Path("/etc/tigase-py") / CONFIG_NAME
 SECTIONS = (
     "server", "storage", "tls", "listeners", "limits", "auth", "modules", "vhosts", "http", "snmp", "admin_socket",
+    "services",
 )  # fmt: skip
 SOURCES = {
     "argument": "command argument",
@@ -85,7 +87,7 @@ def load_config(path: Path) -> ServerConfig:
 
 def check_module_options(config: ServerConfig, file: str) -> None:
     """Build every enabled module's typed options now, so a bad one fails at load, not at start."""
-    from tigase_py.server.core.registry import ModuleLoadError, validate_options
+    from tigase_py.server.core.registry import ModuleLoadError, resolve_order, validate_options
 
     try:
         validate_options(config.modules.enabled, config.modules.options)
@@ -94,6 +96,7 @@ def check_module_options(config: ServerConfig, file: str) -> None:
     except (ValueError, TypeError) as exc:
         key, _, reason = str(exc).partition(": ")
         raise ConfigError(reason or str(exc), file=file, key=key if reason else "modules") from None
+    services.check_services(config, resolve_order(config.modules.enabled), file)
 
 
 def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None = None) -> ServerConfig:
@@ -116,6 +119,7 @@ def config_from_dict(data: Mapping[str, object], path: Path, *, file: str | None
     http = ops_sections.read_http(top.sub("http"))
     snmp = ops_sections.read_snmp(top.sub("snmp"))
     admin_socket = ops_sections.read_admin_socket(top.sub("admin_socket"), general.pidfile.parent)
+    modules = dataclasses.replace(modules, services=services.read_services(top.sub("services")))
     top.finish(SECTIONS)
     return schema.ServerConfig(
         path=path,

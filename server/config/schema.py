@@ -131,11 +131,22 @@ class AuthConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """``[services.<module>]`` or ``[vhosts."example.com".services.<module>]``: where a module's hosted
+    service runs; None leaves the choice to the next layer (per vhost → all vhosts → the module)."""
+
+    subdomain: str | None = None
+    enabled: bool | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ModulesConfig:
     """``[modules]``: ``enabled`` plus one ``[modules.<name>]`` table per module, validated by the module."""
 
     enabled: tuple[str, ...] = ALL_MODULES
     options: dict[str, dict[str, object]] = field(default_factory=dict)
+    services: dict[str, ServiceOptions] = field(default_factory=dict)  # [services.<name>]: hosted services
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +154,7 @@ class VhostOptions:
     """``[vhosts."example.com"]``"""
 
     registration: bool = False
+    services: dict[str, ServiceOptions] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from tigase_py.server.config import schema, types
+from tigase_py.server.config import schema, services, types
 from tigase_py.server.config.errors import ConfigError
 
 T = TypeVar("T")
@@ -275,7 +275,10 @@ def read_vhost_options(table: Table, vhosts: tuple[str, ...]) -> dict[str, schem
             table.fail(key, f"not listed in server.vhosts ({', '.join(vhosts)})")
         table.seen.add(name)
         sub = Table(table.data[name], key, table.file, table.base)
-        result[domain] = schema.VhostOptions(registration=sub.get("registration", types.parse_bool, False))
+        result[domain] = schema.VhostOptions(
+            registration=sub.get("registration", types.parse_bool, False),
+            services=services.read_services(sub.sub("services")),
+        )
         sub.finish()
     return result
 

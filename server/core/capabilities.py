@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     import asyncio
 
     from tigase_py.server.config.schema import VhostOptions
-    from tigase_py.server.core.module import Identity
+    from tigase_py.server.core.module import Identity, ModuleContext
+    from tigase_py.server.core.services import ServiceBinding
     from tigase_py.server.core.session import Session
     from tigase_py.server.jid import Jid
     from tigase_py.server.xml.element import Element
@@ -57,13 +58,20 @@ class Events(Protocol):
 
 
 class FeatureView(Protocol):
-    """What the modules loaded on a vhost declared: disco features and identities (the module registry)."""
+    """What the modules loaded on a vhost declared: disco features and identities, hosted services and
+    disco node providers (the module registry)."""
 
     def features(self, vhost: str, account: bool = False) -> list[str]: ...
 
     def identities(self, vhost: str) -> list[Identity]: ...
 
     def is_loaded(self, vhost: str, name: str) -> bool: ...
+
+    def hosted_services(self, vhost: str) -> list[ServiceBinding]: ...
+
+    def hosted_service(self, domain: str) -> ServiceBinding | None: ...
+
+    def disco_providers(self, vhost: str, kind: str, on: str, domain: str) -> list[tuple[ModuleContext, Any]]: ...
 
 
 class Hosts(Protocol):

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tigase_py.server.core import disco_providers, services
 from tigase_py.server.core.capabilities import (
     Capabilities,
     Events,
@@ -35,12 +36,14 @@ from tigase_py.server.jid import Jid
 from tigase_py.server.xml.element import Element
 
 if TYPE_CHECKING:
+    from tigase_py.server.core.disco_providers import InfoProvider, ItemsProvider
     from tigase_py.server.core.preauth import PreAuth
+    from tigase_py.server.core.services import HostedService, ServiceBinding
     from tigase_py.server.core.session import Session
     from tigase_py.server.storage.engine import Storage
     from tigase_py.server.storage.spec import StoreSpec
 
-ADDRESSING = ("server", "self", "bare")
+ADDRESSING = ("server", "self", "bare", *services.SERVICE_ADDRESSING)
 P = TypeVar("P")  # a feature store Protocol
 
 
@@ -74,6 +77,7 @@ class IqKey:
 
 IqHandler = Callable[["IqContext"], Awaitable[Element | None]]
 PresenceHandler = Callable[["StanzaContext"], Awaitable[None]]
+ServiceStanzaHandler = Callable[["StanzaContext"], Awaitable[Element | None]]
 
 
 @dataclass
@@ -84,6 +88,9 @@ class _Declarations:
     folds: list[tuple[str, int, Callable[..., Awaitable[Any]], frozenset[str] | None]] = field(default_factory=list)
     starts: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
     stops: list[Callable[[ModuleContext], Awaitable[None]]] = field(default_factory=list)
+    service_stanzas: list[tuple[str, ServiceStanzaHandler]] = field(default_factory=list)
+    disco_info: list[tuple[tuple[str, ...], InfoProvider]] = field(default_factory=list)
+    disco_items: list[tuple[tuple[str, ...], ItemsProvider]] = field(default_factory=list)
 
 
 class Module:
@@ -101,6 +108,7 @@ class Module:
         stream_features: Callable[[Session], Element | None] | None = None,
         stores: Iterable[StoreSpec[Any]] = (),
         pre_auth: PreAuth | None = None,
+        service: HostedService | None = None,
     ) -> None:
         self.name = name
         self.specs = tuple(specs)
@@ -112,11 +120,15 @@ class Module:
         self.stream_features = stream_features
         self.stores = tuple(stores)  # the feature stores this module owns (others may read them too)
         self.pre_auth = pre_auth  # offered on client streams before login (core/preauth.py)
+        self.service = service  # a hosted service on a subdomain of each vhost (core/services.py)
         self.declared = _Declarations()
 
     def iq(
         self, types: str | tuple[str, ...], ns: str, element: str, to: str | tuple[str, ...] = ("self",)
     ) -> Callable[[IqHandler], IqHandler]:
+        """``to``: ``server``, ``self``, ``bare``, or for a hosted service ``service`` (its domain),
+        ``service_node`` (``node@`` it) and ``service_full`` (full JIDs under it); with service
+        addressing ``ns``/``element`` may be ``"*"``: the handler then gets what no other one matched."""
         type_list = (types,) if isinstance(types, str) else tuple(types)
         addressing = (to,) if isinstance(to, str) else tuple(to)
         for item in addressing:
@@ -130,6 +142,10 @@ class Module:
         return register
 
     def presence(self, direction: str) -> Callable[[PresenceHandler], PresenceHandler]:
+        """``outbound`` (from a local session), ``inbound`` (to a local JID) or ``service`` (to this
+        module's hosted service or any JID under it; the handler may return a stanza to deliver)."""
+        if direction == "service":
+            return self._service_stanza("presence")  # type: ignore[return-value]
         if direction not in ("outbound", "inbound"):
             raise ValueError(direction)
 
@@ -138,6 +154,30 @@ class Module:
             return fn
 
         return register
+
+    def message(self, to: str = "service") -> Callable[[ServiceStanzaHandler], ServiceStanzaHandler]:
+        """Messages to this module's hosted service or any JID under it (``to="service"``, the only one)."""
+        if to != "service":
+            raise ValueError(f"unknown message addressing {to!r}")
+        return self._service_stanza("message")
+
+    def _service_stanza(self, kind: str) -> Callable[[ServiceStanzaHandler], ServiceStanzaHandler]:
+        if self.service is None:
+            raise ValueError(f"module {self.name!r}: {kind} handlers for a service need Module(service=...)")
+
+        def register(fn: ServiceStanzaHandler) -> ServiceStanzaHandler:
+            self.declared.service_stanzas.append((kind, fn))
+            return fn
+
+        return register
+
+    def disco_info(self, on: str | Iterable[str]) -> Callable[[InfoProvider], InfoProvider]:
+        """Declare a disco#info provider for nodes of ``on`` JIDs (see core/disco_providers.py)."""
+        return disco_providers.declare(self.declared.disco_info, on)
+
+    def disco_items(self, on: str | Iterable[str]) -> Callable[[ItemsProvider], ItemsProvider]:
+        """Declare a disco#items provider (pageable: it gets the XEP-0059 request)."""
+        return disco_providers.declare(self.declared.disco_items, on)
 
     def on(self, event: str, priority: int = 0) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
         def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -182,6 +222,7 @@ class ModuleContext:
         self._storage = storage
         self.log = logging.getLogger(f"tigase_py.modules.{module.name}")
         self.state: dict[str, Any] = {}
+        self.service: ServiceBinding | None = None  # where this module's hosted service runs on this vhost
         self.started = False  # every on_start ran: on_stop runs at unload
         self._undo: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()

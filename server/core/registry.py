@@ -6,7 +6,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from tigase_py.server.core import module_names
+from tigase_py.server.core import module_names, services
 from tigase_py.server.core.module import Identity, Module, ModuleContext, build_config
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class ModuleRegistry:
         self.stats = stats
         self.modules = resolve_order(config.enabled)
         self.configs = validate_options(config.enabled, config.options)
+        self.service_options = config.services  # [services.<name>]; per vhost: caps.hosts.options(vhost)
         self.loaded: dict[str, list[ModuleContext]] = {}
 
     async def load_vhost(self, vhost: str) -> None:
@@ -99,6 +100,7 @@ class ModuleRegistry:
             for module in self.modules:
                 ctx = ModuleContext(module, vhost, self.configs[module.name], self.storage, self.caps, self)
                 contexts.append(ctx)
+                self._bind_service(ctx)
                 self._register(ctx)
                 for start in module.declared.starts:
                     await start(ctx)
@@ -118,6 +120,24 @@ class ModuleRegistry:
                     log.exception("module_stop_failed module=%s vhost=%s", ctx.module.name, vhost)
             ctx.undo_all()
 
+    def _bind_service(self, ctx: ModuleContext) -> None:
+        """Serve the module's hosted service on its subdomain of ctx.vhost, unless config disables it."""
+        declaration = ctx.module.service
+        if declaration is None:
+            return
+        name, vhost = ctx.module.name, ctx.vhost
+        here = self.caps.hosts.options(vhost).services.get(name)
+        binding = services.bind(name, declaration, vhost, self.service_options.get(name), here)
+        if binding is None:
+            return
+        try:
+            ctx.add_undo(self.router.services.add(binding, self.caps.hosts.is_local))
+        except ValueError as exc:
+            log.error("service_not_started module=%s vhost=%s reason=%s", ctx.module.name, ctx.vhost, exc)
+            return
+        ctx.service = binding
+        log.info("service_started module=%s domain=%s", ctx.module.name, binding.domain)
+
     def _register(self, ctx: ModuleContext) -> None:
         router = self.router
         bus = self.bus
@@ -127,9 +147,14 @@ class ModuleRegistry:
             stats.handler_latency.dist(ctx.module.name)
             stats.handler_errors.labels(ctx.module.name)
         for types, ns, element, addressing, handler in declared.iqs:
-            for iq_type in types:
-                for address in addressing:
-                    router.add_iq((ctx.vhost, iq_type, address, ns, element), handler, ctx)
+            for address in addressing:
+                domain = self._iq_domain(ctx, address)
+                for iq_type in types:
+                    if domain is not None:
+                        router.add_iq((domain, iq_type, address, ns, element), handler, ctx)
+        if ctx.service is not None:
+            for kind, service_handler in declared.service_stanzas:
+                router.to_services.add_stanza_handler(ctx.service.domain, kind, service_handler, ctx)
         for direction, presence_handler in declared.presence:
             router.add_presence(ctx.vhost, direction, presence_handler, ctx)
         for event, priority, fn in declared.events:
@@ -137,7 +162,34 @@ class ModuleRegistry:
         for fold, priority, fn, kinds in declared.folds:
             ctx.add_undo(bus.on(fold, functools.partial(fn, ctx), ctx.vhost, priority, kinds))
 
+    @staticmethod
+    def _iq_domain(ctx: ModuleContext, address: str) -> str | None:
+        """The router key's domain: the vhost, or for service addressing the module's own service domain
+        (None when it does not run here); a module without a service answers on every service of the vhost."""
+        if address not in services.SERVICE_ADDRESSING or ctx.module.service is None:
+            return ctx.vhost
+        return ctx.service.domain if ctx.service is not None else None
+
     # -- what modules declared, for disco and stream features ------------
+    def hosted_services(self, vhost: str) -> list[services.ServiceBinding]:
+        """The hosted services running for ``vhost`` (listed in its disco#items)."""
+        return self.router.services.of_vhost(vhost)
+
+    def hosted_service(self, domain: str) -> services.ServiceBinding | None:
+        return self.router.services.get(domain)
+
+    def disco_providers(self, vhost: str, kind: str, on: str, domain: str) -> list[tuple[ModuleContext, Any]]:
+        """The (ctx, provider) pairs of ``kind`` ("info"/"items") for a JID of ``on`` at ``domain``:
+        for a service, its own module's and those of modules that host no service."""
+        found: list[tuple[ModuleContext, Any]] = []
+        for ctx in self.loaded.get(vhost, []):
+            if on.startswith("service") and ctx.module.service is not None:
+                if ctx.service is None or ctx.service.domain != domain:
+                    continue
+            declared = ctx.module.declared.disco_info if kind == "info" else ctx.module.declared.disco_items
+            found.extend((ctx, fn) for targets, fn in declared if on in targets)
+        return found
+
     def features(self, vhost: str, account: bool = False) -> list[str]:
         found: list[str] = []
         for ctx in self.loaded.get(vhost, []):

@@ -2,7 +2,8 @@
 
 ``route`` takes a stanza from a local client session (``from`` already stamped); ``deliver`` takes
 any stanza with ``from`` set and brings it to its recipient: a session, a module handler acting for
-the server or for an account, offline storage, or an error bounced to the sender. Handler errors are
+the server, for an account or for a hosted service (``pubsub.<vhost>``, see core/services.py),
+offline storage, or an error bounced to the sender. Handler errors are
 turned into wire errors here and nowhere else.
 """
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tigase_py.server import jid as jids
 from tigase_py.server.core.events import DROP, STOP
 from tigase_py.server.core.module import IqContext, IqHandler, ModuleContext, PresenceHandler, StanzaContext
+from tigase_py.server.core.service_routing import ServiceRouting
 from tigase_py.server.errors import StanzaError, error_reply
 from tigase_py.server.jid import Jid
 from tigase_py.server.storage.errors import StorageError
@@ -61,6 +63,8 @@ class Router:
         self.user_exists = user_exists
         self.iq_handlers: dict[IqTableKey, tuple[IqHandler, ModuleContext]] = {}
         self.presence_handlers: dict[tuple[str, str], tuple[PresenceHandler, ModuleContext]] = {}
+        self.to_services = ServiceRouting(self)
+        self.services = self.to_services.table  # the hosted service domains served now
         self.routed = 0
 
     # -- registration (used by the module registry) ---------------------
@@ -130,13 +134,19 @@ class Router:
             except jids.JidError:
                 self.bounce(stanza, StanzaError("jid-malformed", "invalid 'to' address"))
                 return
+        service = None
         if to.domain not in self.vhosts:
-            if stanza.tag != "presence":
-                self.bounce(stanza, StanzaError("remote-server-not-found", f"no route to {to.domain}"))
-            return
+            service = self.services.get(to.domain)
+            if service is None:
+                # RFC 6120 §8.3.3.16: a domain we neither serve nor can reach (no s2s yet).
+                if stanza.tag != "presence":
+                    self.bounce(stanza, StanzaError("remote-server-not-found", f"no route to {to.domain}"))
+                return
         tag = stanza.tag
         try:
-            if tag == "message":
+            if service is not None:
+                await self.to_services.deliver(stanza, sender, to, service, origin)
+            elif tag == "message":
                 await self._deliver_message(stanza, sender, to)
             elif tag == "iq":
                 await self._deliver_iq(stanza, sender, to, origin)
@@ -164,8 +174,8 @@ class Router:
         session = self.sessions.get(sender)
         if session is not None:
             session.send(reply)
-        elif sender.resource == "" and sender.domain in self.vhosts:
-            return
+        elif sender.domain in self.services:
+            self.to_services.return_error(reply)
 
     # -- local delivery -------------------------------------------------
     async def _filter(self, stanza: Element, owner: str, vhost: str) -> Element | None:
@@ -251,6 +261,18 @@ class Router:
         entry = self.iq_handlers.get((to.domain, iq_type, addressing, payload.ns, payload.name))
         if entry is None:
             raise StanzaError("service-unavailable")
+        await self.call_iq(entry, stanza, sender, to, origin, addressing)
+
+    async def call_iq(
+        self,
+        entry: tuple[IqHandler, ModuleContext],
+        stanza: Element,
+        sender: Jid,
+        to: Jid,
+        origin: Session | None,
+        addressing: str,
+    ) -> None:
+        """Run an IQ handler; its reply is delivered, its failure becomes a wire error (logged by key)."""
         handler, ctx = entry
         context = IqContext(ctx, stanza, sender, to, origin)
         stats = self.stats
@@ -264,12 +286,9 @@ class Router:
             raise
         except Exception:
             stats.handler_errors.labels(ctx.module.name).value += 1
-            log.exception(
-                "handler_failed key=%s id=%s from=%s",
-                f"iq-{iq_type}/{addressing}/{payload.ns}:{payload.name}",
-                stanza.attrs.get("id"),
-                sender,
-            )
+            payload = stanza.first_child()
+            key = f"iq-{stanza.attrs.get('type')}/{addressing}/{payload.ns}:{payload.name}" if payload else addressing
+            log.exception("handler_failed key=%s id=%s from=%s", key, stanza.attrs.get("id"), sender)
             raise StanzaError("internal-server-error") from None
         finally:
             stats.handler_latency.dist(ctx.module.name).observe(time.perf_counter() - started)

@@ -70,6 +70,12 @@ def alembic_config(connection: Connection | None = None, specs: Iterable[StoreSp
     return config
 
 
+def branches(specs: Iterable[StoreSpec[Any]] | None = None) -> tuple[str, ...]:
+    """The revision branches `upgrade` follows: "core", then each store's own (built-in or third-party)."""
+    chosen = discover() if specs is None else specs
+    return ("core", *sorted({spec.branch_label for spec in chosen if spec.migrations is not None}))
+
+
 def head_revisions(specs: Iterable[StoreSpec[Any]] | None = None) -> tuple[str, ...]:
     chosen = tuple(discover() if specs is None else specs)
     script = ScriptDirectory.from_config(alembic_config(specs=chosen))

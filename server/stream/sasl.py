@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 import scramp
@@ -77,27 +77,19 @@ def _scram_username(client_first: str) -> tuple[str, str]:
     return authzid.replace("=2C", ",").replace("=3D", "="), username
 
 
+@dataclass(eq=False)  # compared and hashed by identity, as one live object
 class SaslExchange:
     """One SASL negotiation on one stream; ``guard`` (with the client's ``ip``) throttles guessing."""
 
-    def __init__(
-        self,
-        storage: Storage,
-        domain: str,
-        offered: list[str],
-        channel_binding: bytes | None,
-        guard: LoginGuard | None = None,
-        ip: str = "",
-    ) -> None:
-        self.storage = storage
-        self.guard = guard
-        self.ip = ip
-        self.domain = domain
-        self.offered = offered
-        self.channel_binding = channel_binding  # computed once per certificate, not per login
-        self._scram: scramp.ScramServer | None = None
-        self._username = ""
-        self.mechanism = ""
+    storage: Storage
+    domain: str
+    offered: list[str]
+    channel_binding: bytes | None  # computed once per certificate, not per login
+    guard: LoginGuard | None = None
+    ip: str = ""
+    mechanism: str = field(default="", init=False)
+    _scram: scramp.ScramServer | None = field(default=None, init=False, repr=False)
+    _username: str = field(default="", init=False, repr=False)
 
     async def start(self, auth: Element) -> SaslResult:
         mechanism = auth.get("mechanism") or ""

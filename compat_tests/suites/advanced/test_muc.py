@@ -70,20 +70,36 @@ async def destroy(client: WireClient, room: str) -> None:
         await set_iq(client, room, f"<query xmlns='{MUC_OWNER}'><destroy/></query>")
 
 
+async def say(client: WireClient, to: str, kind: str, prefix: str) -> str:
+    """Send a message of type ``kind`` with a unique body starting with ``prefix``; return the body."""
+    text = unique(prefix)
+    await client.send(f"<message to='{to}' type='{kind}'><body>{text}</body></message>")
+    return text
+
+
+@contextlib.asynccontextmanager
+async def scratch_room(client: WireClient, nick: str | None) -> AsyncIterator[str]:
+    """A new room's JID on the client's MUC service, created as an instant room by ``nick`` (None: left for the
+    case to create), destroyed on exit."""
+    room = f"{unique('compat-room')}@{await service(client)}"
+    try:
+        if nick is not None:
+            await create_instant(client, room, nick)
+        yield room
+    finally:
+        await destroy(client, room)
+
+
 @contextlib.asynccontextmanager
 async def room_with(target: Target, accounts: list[Account]) -> AsyncIterator[tuple[str, WireClient, WireClient]]:
     """alice creates an instant room and bob enters it: yields (room, alice, bob)."""
     alice_account, bob_account = need_accounts(accounts, 2)
     async with logged_in(target, alice_account) as alice, logged_in(target, bob_account) as bob:
-        room = f"{unique('compat-room')}@{await service(alice)}"
-        await create_instant(alice, room, "alice")
-        try:
+        async with scratch_room(alice, "alice") as room:
             entered = await join(bob, room, "bob")
             assert entered.get("type") != "error", describe(entered)
             await alice.expect(presence_from(f"{room}/bob"))
             yield room, alice, bob
-        finally:
-            await destroy(alice, room)
 
 
 @spec("XEP-0045", "6.1", category="Core IM")
@@ -99,42 +115,32 @@ async def test_service_discovered(target: Target, accounts: list[Account]) -> No
 async def test_create_room_self_presence(target: Target, accounts: list[Account]) -> None:
     """Creating a room: self-presence with status 110 and 201, affiliation owner, role moderator."""
     async with logged_in(target, accounts[0]) as alice:
-        room = f"{unique('compat-room')}@{await service(alice)}"
-        presence = await join(alice, room, "alice")
-        try:
+        async with scratch_room(alice, None) as room:
+            presence = await join(alice, room, "alice")
             if presence.get("type") == "error":
                 raise not_supported(f"room creation refused: {stanza_error(presence)}")
             assert {"110", "201"} <= statuses(presence), describe(presence)
             item = presence.find(f"{{{MUC_USER}}}x/{{{MUC_USER}}}item")
             assert item is not None, describe(presence)
             assert (item.get("affiliation"), item.get("role")) == ("owner", "moderator"), describe(presence)
-        finally:
-            await destroy(alice, room)
 
 
 @spec("XEP-0045", "10.1.2", category="Core IM")
 async def test_instant_room(target: Target, accounts: list[Account]) -> None:
     """The owner accepts the default configuration with an empty submit form: the service answers result."""
     async with logged_in(target, accounts[0]) as alice:
-        room = f"{unique('compat-room')}@{await service(alice)}"
-        try:
-            await create_instant(alice, room, "alice")
-        finally:
-            await destroy(alice, room)
+        async with scratch_room(alice, "alice"):
+            pass  # creating the instant room is the check
 
 
 @spec("XEP-0045", "6.4", category="Core IM")
 async def test_room_disco_info(target: Target, accounts: list[Account]) -> None:
     """A room MUST return its identity (category conference) in disco#info."""
     async with logged_in(target, accounts[0]) as alice:
-        room = f"{unique('compat-room')}@{await service(alice)}"
-        try:
-            await create_instant(alice, room, "alice")
+        async with scratch_room(alice, "alice") as room:
             query = await disco_info(alice, room)
             assert query is not None, "the room's disco#info failed"
             assert "conference" in {c for c, _ in identities(query)}, describe(query)
-        finally:
-            await destroy(alice, room)
 
 
 @spec("XEP-0045", "7.2.3", category="Core IM")
@@ -142,9 +148,7 @@ async def test_join_presence_broadcast(target: Target, accounts: list[Account]) 
     """A new occupant gets the existing occupants' presence, then its self-presence with status 110."""
     alice_account, bob_account = need_accounts(accounts, 2)
     async with logged_in(target, alice_account) as alice, logged_in(target, bob_account) as bob:
-        room = f"{unique('compat-room')}@{await service(alice)}"
-        await create_instant(alice, room, "alice")
-        try:
+        async with scratch_room(alice, "alice") as room:
             await bob.send(f"<presence to='{room}/bob'><x xmlns='{MUC}'/></presence>")
             existing = await bob.expect(presence_from(f"{room}/alice"))
             own = await bob.expect(presence_from(f"{room}/bob"))
@@ -152,8 +156,6 @@ async def test_join_presence_broadcast(target: Target, accounts: list[Account]) 
             assert "110" not in statuses(existing), describe(existing)
             seen = await alice.expect(presence_from(f"{room}/bob"))
             assert "110" not in statuses(seen), describe(seen)
-        finally:
-            await destroy(alice, room)
 
 
 @spec("XEP-0045", "7.2.15", category="Core IM")
@@ -173,8 +175,7 @@ async def test_subject_sent_on_join(target: Target, accounts: list[Account]) -> 
 async def test_groupchat_reflected(target: Target, accounts: list[Account]) -> None:
     """A groupchat message goes to every occupant, the sender included, from the sender's occupant JID."""
     async with room_with(target, accounts) as (room, alice, bob):
-        text = unique("hello room")
-        await bob.send(f"<message to='{room}' type='groupchat'><body>{text}</body></message>")
+        text = await say(bob, room, "groupchat", "hello room")
         for client in (alice, bob):
             message = await client.expect(body_is(text))
             assert message.get("from") == f"{room}/bob", describe(message)
@@ -185,8 +186,7 @@ async def test_groupchat_reflected(target: Target, accounts: list[Account]) -> N
 async def test_private_message(target: Target, accounts: list[Account]) -> None:
     """A private message to an occupant JID reaches that occupant from the sender's occupant JID."""
     async with room_with(target, accounts) as (room, alice, bob):
-        text = unique("psst")
-        await bob.send(f"<message to='{room}/alice' type='chat'><body>{text}</body></message>")
+        text = await say(bob, f"{room}/alice", "chat", "psst")
         message = await alice.expect(body_is(text))
         assert message.get("from") == f"{room}/bob", describe(message)
         assert message.get("to", "").partition("/")[0] == str(alice.jid).partition("/")[0], describe(message)
@@ -197,14 +197,10 @@ async def test_nick_conflict(target: Target, accounts: list[Account]) -> None:
     """Entering with a nickname another occupant uses is denied with a <conflict/> presence error."""
     alice_account, bob_account = need_accounts(accounts, 2)
     async with logged_in(target, alice_account) as alice, logged_in(target, bob_account) as bob:
-        room = f"{unique('compat-room')}@{await service(alice)}"
-        await create_instant(alice, room, "taken")
-        try:
+        async with scratch_room(alice, "taken") as room:
             presence = await join(bob, room, "taken")
             assert presence.get("type") == "error", describe(presence)
             assert stanza_error(presence) == "conflict", describe(presence)
-        finally:
-            await destroy(alice, room)
 
 
 @spec("XEP-0045", "7.14", category="Core IM")

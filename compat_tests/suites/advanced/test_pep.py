@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 
 from tigase_py.compat_tests.case import describe, disco_info, need_accounts, not_supported, spec
 from tigase_py.compat_tests.client import WireClient, logged_in
@@ -38,6 +40,16 @@ async def drop_node(client: WireClient, node: str) -> None:
     await set_iq(client, "", f"<pubsub xmlns='{PUBSUB_OWNER}'><delete node='{node}'/></pubsub>")
 
 
+@contextlib.asynccontextmanager
+async def scratch_node(client: WireClient) -> AsyncIterator[str]:
+    """A fresh PEP node name on the client's account, deleted on exit."""
+    node = unique("urn:compat:pep:node")
+    try:
+        yield node
+    finally:
+        await drop_node(client, node)
+
+
 def item_ids(reply: ET.Element) -> list[str]:
     return [i.get("id", "") for i in reply.findall(f"{{{PUBSUB}}}pubsub/{{{PUBSUB}}}items/{{{PUBSUB}}}item")]
 
@@ -54,15 +66,12 @@ async def test_publish_auto_creates(target: Target, accounts: list[Account]) -> 
     """Publishing to a node that does not exist yet auto-creates it: result, and the item is retrievable."""
     async with logged_in(target, accounts[0]) as alice:
         await require_pep(alice)
-        node = unique("urn:compat:pep:node")
-        try:
+        async with scratch_node(alice) as node:
             reply = await publish(alice, node, "current", "on")
             assert reply.get("type") == "result", describe(reply)
             query = f"<pubsub xmlns='{PUBSUB}'><items node='{node}'/></pubsub>"
             listing = await set_iq(alice, bare(alice.jid), query, "get")
             assert listing.get("type") == "result" and item_ids(listing) == ["current"], describe(listing)
-        finally:
-            await drop_node(alice, node)
 
 
 @spec("XEP-0163", "4.3.2", category="Core IM")
@@ -72,25 +81,21 @@ async def test_contact_notified(target: Target, accounts: list[Account]) -> None
     async with logged_in(target, alice_account) as alice, logged_in(target, bob_account) as bob:
         await require_pep(alice)
         owner = bare(alice.jid)
-        node = unique("urn:compat:pep:node")
-        async with mutual_subscription(alice, bob):
-            try:
-                assert (await publish(alice, node, "first", "one")).get("type") == "result"
-                subscribe = f"<pubsub xmlns='{PUBSUB}'><subscribe node='{node}' jid='{bob.jid}'/></pubsub>"
-                reply = await set_iq(bob, owner, subscribe)
-                assert reply.get("type") == "result", describe(reply)
-                text = unique("mood")
-                assert (await publish(alice, node, "second", text)).get("type") == "result"
+        async with mutual_subscription(alice, bob), scratch_node(alice) as node:
+            assert (await publish(alice, node, "first", "one")).get("type") == "result"
+            subscribe = f"<pubsub xmlns='{PUBSUB}'><subscribe node='{node}' jid='{bob.jid}'/></pubsub>"
+            reply = await set_iq(bob, owner, subscribe)
+            assert reply.get("type") == "result", describe(reply)
+            text = unique("mood")
+            assert (await publish(alice, node, "second", text)).get("type") == "result"
 
-                def event(el: ET.Element) -> bool:
-                    ids = [i.get("id") for i in el.iter(f"{{{PUBSUB_EVENT}}}item")]
-                    return el.tag == MESSAGE and bare(el.get("from")) == owner and "second" in ids
+            def event(el: ET.Element) -> bool:
+                ids = [i.get("id") for i in el.iter(f"{{{PUBSUB_EVENT}}}item")]
+                return el.tag == MESSAGE and bare(el.get("from")) == owner and "second" in ids
 
-                message = await bob.expect(event)
-                items = message.find(f"{{{PUBSUB_EVENT}}}event/{{{PUBSUB_EVENT}}}items")
-                assert items is not None and items.get("node") == node, describe(message)
-            finally:
-                await drop_node(alice, node)
+            message = await bob.expect(event)
+            items = message.find(f"{{{PUBSUB_EVENT}}}event/{{{PUBSUB_EVENT}}}items")
+            assert items is not None and items.get("node") == node, describe(message)
 
 
 @spec("XEP-0163", "4.2", category="Core IM")
@@ -99,14 +104,10 @@ async def test_contact_retrieves_items(target: Target, accounts: list[Account]) 
     alice_account, bob_account = need_accounts(accounts, 2)
     async with logged_in(target, alice_account) as alice, logged_in(target, bob_account) as bob:
         await require_pep(alice)
-        node = unique("urn:compat:pep:node")
-        async with mutual_subscription(alice, bob):
-            try:
-                text = unique("tune")
-                assert (await publish(alice, node, "latest", text)).get("type") == "result"
-                query = f"<pubsub xmlns='{PUBSUB}'><items node='{node}'/></pubsub>"
-                listing = await set_iq(bob, bare(alice.jid), query, "get")
-                assert listing.get("type") == "result" and item_ids(listing) == ["latest"], describe(listing)
-                assert text in ET.tostring(listing, encoding="unicode"), describe(listing)
-            finally:
-                await drop_node(alice, node)
+        async with mutual_subscription(alice, bob), scratch_node(alice) as node:
+            text = unique("tune")
+            assert (await publish(alice, node, "latest", text)).get("type") == "result"
+            query = f"<pubsub xmlns='{PUBSUB}'><items node='{node}'/></pubsub>"
+            listing = await set_iq(bob, bare(alice.jid), query, "get")
+            assert listing.get("type") == "result" and item_ids(listing) == ["latest"], describe(listing)
+            assert text in ET.tostring(listing, encoding="unicode"), describe(listing)

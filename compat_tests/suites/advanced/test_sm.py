@@ -49,6 +49,17 @@ async def managed(
         await client.close()
 
 
+async def failed_before_bind(target: Target, account: Account, request: str) -> None:
+    """``request`` sent after SASL, before binding, is answered with SM's <failed/>."""
+    client = await authenticated(target, account)
+    try:
+        await client.send(request)
+        answer = await client.expect(sm_element)
+        assert local_name(answer.tag) == "failed", describe(answer)
+    finally:
+        await client.close()
+
+
 async def drop(client: WireClient) -> None:
     """Cut the TCP connection without closing the stream (what a mobile network does)."""
     writer = client._writer
@@ -68,13 +79,7 @@ async def test_enable(target: Target, accounts: list[Account]) -> None:
 @spec("XEP-0198", "3", category="Core Mobile")
 async def test_enable_before_bind_fails(target: Target, accounts: list[Account]) -> None:
     """SM is enabled after resource binding; the server SHALL enforce the order and answer <failed/>."""
-    client = await authenticated(target, accounts[0])
-    try:
-        await client.send(f"<enable xmlns='{ns.SM}'/>")
-        answer = await client.expect(sm_element)
-        assert local_name(answer.tag) == "failed", describe(answer)
-    finally:
-        await client.close()
+    await failed_before_bind(target, accounts[0], f"<enable xmlns='{ns.SM}'/>")
 
 
 @spec("XEP-0198", "4", category="Core Mobile")
@@ -101,13 +106,9 @@ async def test_ack_before_any_stanza(target: Target, accounts: list[Account]) ->
 @spec("XEP-0198", "5", category="Core Mobile")
 async def test_resume_unknown_previd_fails(target: Target, accounts: list[Account]) -> None:
     """Resuming a session the server does not know MUST be answered with <failed/>."""
-    client = await authenticated(target, accounts[0])
-    try:
-        await client.send(f"<resume xmlns='{ns.SM}' h='0' previd='{unique('compat-unknown')}'/>")
-        answer = await client.expect(sm_element)
-        assert local_name(answer.tag) == "failed", describe(answer)
-    finally:
-        await client.close()
+    await failed_before_bind(
+        target, accounts[0], f"<resume xmlns='{ns.SM}' h='0' previd='{unique('compat-unknown')}'/>"
+    )
 
 
 @spec("XEP-0198", "5", category="Core Mobile")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, not_supported, require_stream_feature, spec
-from tigase_py.compat_tests.client import StreamClosed, WireClient, connected, next_id
+from tigase_py.compat_tests.client import StreamClosed, WireClient, connected, logged_in, next_id, secured
 from tigase_py.compat_tests.target import Account, Target
 
 XML_LANG = ns.q(ns.XML, "lang")
@@ -25,11 +27,23 @@ async def closed_with(client: WireClient, allowed: set[str], timeout: float = 10
     return condition or "none"
 
 
-async def authenticated(target: Target, account: Account) -> WireClient:
-    client = WireClient(target, account.local)
-    await client.secure()
-    await client.authenticate(account)
-    return client
+@contextlib.asynccontextmanager
+async def starttls_offered(target: Target) -> AsyncIterator[WireClient]:
+    """A client on a first stream that offers STARTTLS; NotSupported if the target is not reached over STARTTLS."""
+    if target.tls != "starttls":
+        raise not_supported(f"the target is reached with tls={target.tls}, not STARTTLS")
+    async with connected(target) as client:
+        await client.open_stream()
+        require_stream_feature(client, STARTTLS)
+        yield client
+
+
+async def closed_after_bytes(target: Target, data: bytes) -> str:
+    """Open a stream, send ``data`` raw, and wait for the server to close it with an XML error (or none)."""
+    async with connected(target) as client:
+        await client.open_stream()
+        await client.send_bytes(data)
+        return await closed_with(client, XML_ERRORS)
 
 
 @spec("RFC6120", "4.7.3", category="Core Server")
@@ -90,11 +104,8 @@ async def test_stream_ids_differ(target: Target) -> None:
 @spec("RFC6120", "5.3.1", category="Core Server")
 async def test_starttls_offered(target: Target) -> None:
     """A server reached over STARTTLS advertises the STARTTLS feature on the first stream."""
-    if target.tls != "starttls":
-        raise not_supported(f"the target is reached with tls={target.tls}, not STARTTLS")
-    async with connected(target) as client:
-        await client.open_stream()
-        require_stream_feature(client, STARTTLS)
+    async with starttls_offered(target):
+        pass
 
 
 @spec("RFC6120", "5.4.3.3", category="Core Server")
@@ -102,22 +113,14 @@ async def test_no_starttls_after_tls(target: Target) -> None:
     """After TLS, the new stream's features MUST NOT offer STARTTLS again."""
     if target.tls == "plain":
         raise not_supported("the target is reached without TLS")
-    client = WireClient(target)
-    try:
-        features = await client.secure()
-        assert features.find(STARTTLS) is None, describe(features)
-    finally:
-        await client.close()
+    async with secured(target) as client:
+        assert client.features is not None and client.features.find(STARTTLS) is None, describe(client.features)
 
 
 @spec("RFC6120", "5.4.3.3", category="Core Server")
 async def test_new_header_after_tls(target: Target) -> None:
     """After TLS the server sends a new response header with an id and new stream features."""
-    if target.tls != "starttls":
-        raise not_supported(f"the target is reached with tls={target.tls}, not STARTTLS")
-    async with connected(target) as client:
-        await client.open_stream()
-        require_stream_feature(client, STARTTLS)
+    async with starttls_offered(target) as client:
         features = await client.starttls()
         assert client.header is not None and client.header.get("id"), client.header
         assert features.tag == ns.q(ns.STREAMS, "features")
@@ -126,47 +129,35 @@ async def test_new_header_after_tls(target: Target) -> None:
 @spec("RFC6120", "6.4.6", category="Core Server")
 async def test_no_sasl_after_auth(target: Target, accounts: list[Account]) -> None:
     """After SASL success the new stream's features MUST NOT offer SASL again."""
-    client = await authenticated(target, accounts[0])
-    try:
+    async with secured(target, accounts[0].local, accounts[0]) as client:
         assert client.features is not None
         assert client.features.find(ns.q(ns.SASL, "mechanisms")) is None, describe(client.features)
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "7.4", category="Core Server")
 async def test_bind_offered_after_auth(target: Target, accounts: list[Account]) -> None:
     """After SASL the server MUST advertise resource binding."""
-    client = await authenticated(target, accounts[0])
-    try:
+    async with secured(target, accounts[0].local, accounts[0]) as client:
         assert client.has_feature(ns.q(ns.BIND, "bind")), describe(client.features)
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "7.6.1", category="Core Server")
 async def test_bind_server_generated_resource(target: Target, accounts: list[Account]) -> None:
     """Binding without a resource gets a full JID with a server-generated resource."""
-    client = await authenticated(target, accounts[0])
-    try:
+    async with secured(target, accounts[0].local, accounts[0]) as client:
         jid = await client.bind()
         bare, _, resource = jid.partition("/")
         assert resource, f"bound JID {jid!r} has no resource"
         assert bare.lower() == accounts[0].jid.lower(), f"bound {jid!r} for {accounts[0].jid}"
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "7.7.2", category="Core Server")
 async def test_bind_client_resource(target: Target, accounts: list[Account]) -> None:
     """Binding a resource gets a full JID of the account (the server MAY change the resource)."""
-    client = await authenticated(target, accounts[0])
-    try:
+    async with secured(target, accounts[0].local, accounts[0]) as client:
         jid = await client.bind("compat-bind")
         bare, _, resource = jid.partition("/")
         assert resource and bare.lower() == accounts[0].jid.lower(), jid
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "4.4", category="Core Server")
@@ -190,28 +181,19 @@ async def test_host_unknown(target: Target) -> None:
 @spec("RFC6120", "4.9.3.13", category="Core Server")
 async def test_not_well_formed(target: Target) -> None:
     """Bytes that are not well-formed XML end the stream (with <not-well-formed/> or a kin error)."""
-    async with connected(target) as client:
-        await client.open_stream()
-        await client.send_bytes(b"<'/>")
-        await closed_with(client, XML_ERRORS)
+    await closed_after_bytes(target, b"<'/>")
 
 
 @spec("RFC6120", "11.1", category="Core Server")
 async def test_comment_restricted(target: Target) -> None:
     """An XML comment is restricted XML: the server closes the stream (restricted-xml or kin)."""
-    async with connected(target) as client:
-        await client.open_stream()
-        await client.send_bytes(b"<!-- a comment -->")
-        await closed_with(client, XML_ERRORS)
+    await closed_after_bytes(target, b"<!-- a comment -->")
 
 
 @spec("RFC6120", "11.1", category="Core Server")
 async def test_doctype_restricted(target: Target) -> None:
     """A DOCTYPE inside the stream is restricted (and not well-formed): the stream is closed."""
-    async with connected(target) as client:
-        await client.open_stream()
-        await client.send_bytes(b"<!DOCTYPE foo [<!ENTITY x 'y'>]>")
-        await closed_with(client, XML_ERRORS)
+    await closed_after_bytes(target, b"<!DOCTYPE foo [<!ENTITY x 'y'>]>")
 
 
 @spec("RFC6120", "4.9.3.10", category="Core Server")
@@ -251,59 +233,43 @@ async def test_no_stanzas_before_auth(target: Target) -> None:
         assert reply.get("type") == "error", f"processed before authentication: {describe(reply)}"
 
 
-async def _logged(target: Target, account: Account, resource: str | None = None) -> WireClient:
-    client = WireClient(target, account.local)
-    await client.login(account, resource)
-    return client
-
-
 @spec("RFC6120", "8.3.3.19", category="Core Server")
 async def test_iq_to_missing_user(target: Target, accounts: list[Account]) -> None:
     """An IQ to a non-existent local user's bare JID gets <service-unavailable/> (RFC 6121 8.5.1)."""
-    client = await _logged(target, accounts[0])
-    try:
+    async with logged_in(target, accounts[0]) as client:
         query = f"<query xmlns='{ns.VERSION}'/>"
         to = f"nobody-{next_id('x')}@{target.domain}"
         reply = await client.iq(f"<iq type='get' id='{next_id()}' to='{to}'>{query}</iq>")
         assert reply.get("type") == "error", describe(reply)
         assert describe(reply).endswith("(error: service-unavailable)"), describe(reply)
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "8.4", category="Core Server")
 async def test_iq_unknown_namespace(target: Target, accounts: list[Account]) -> None:
     """An IQ get in a namespace the server does not know gets an error with the request's id."""
-    client = await _logged(target, accounts[0])
-    try:
+    async with logged_in(target, accounts[0]) as client:
         stanza_id = next_id()
         reply = await client.iq(f"<iq type='get' id='{stanza_id}' to='{target.domain}'>{UNKNOWN}</iq>")
         assert reply.get("type") == "error" and reply.get("id") == stanza_id, describe(reply)
         condition = describe(reply)
         assert condition.endswith(("(error: service-unavailable)", "(error: feature-not-implemented)")), condition
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "8.3.2", category="Core Server")
 async def test_error_element_shape(target: Target, accounts: list[Account]) -> None:
     """An error stanza's <error/> has a 'type' and a defined condition in the stanzas namespace."""
-    client = await _logged(target, accounts[0])
-    try:
+    async with logged_in(target, accounts[0]) as client:
         reply = await client.iq(f"<iq type='get' id='{next_id()}' to='{target.domain}'>{UNKNOWN}</iq>")
         error = reply.find(ns.q(ns.CLIENT, "error"))
         assert error is not None, describe(reply)
         assert error.get("type") in ("auth", "cancel", "continue", "modify", "wait"), describe(reply)
         assert any(child.tag.startswith(f"{{{ns.STANZA_ERRORS}}}") for child in error), describe(reply)
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "8.2.3", category="Core Server")
 async def test_iq_bad_type(target: Target, accounts: list[Account]) -> None:
     """An IQ with an undefined type is never answered with a result (bad-request or a stream error)."""
-    client = await _logged(target, accounts[0])
-    try:
+    async with logged_in(target, accounts[0]) as client:
         stanza_id = next_id()
         await client.send(f"<iq type='bogus' id='{stanza_id}' to='{target.domain}'><ping xmlns='{ns.PING}'/></iq>")
         try:
@@ -311,8 +277,6 @@ async def test_iq_bad_type(target: Target, accounts: list[Account]) -> None:
         except (TimeoutError, StreamClosed):
             return
         assert reply.get("type") == "error", describe(reply)
-    finally:
-        await client.close()
 
 
 @spec("RFC6120", "8.1.2.1", category="Core Server")
@@ -321,9 +285,7 @@ async def test_spoofed_from_not_delivered(target: Target, accounts: list[Account
     if len(accounts) < 3:
         raise not_supported("needs three accounts")
     alice, bob, carol = accounts[:3]
-    sender = await _logged(target, alice)
-    receiver = await _logged(target, bob)
-    try:
+    async with logged_in(target, alice) as sender, logged_in(target, bob) as receiver:
         await receiver.send("<presence/>")
         await asyncio.sleep(0.3)
         await sender.send(f"<message to='{bob.jid}' from='{carol.jid}/spoof' type='chat'><body>hi</body></message>")
@@ -333,6 +295,3 @@ async def test_spoofed_from_not_delivered(target: Target, accounts: list[Account
             return  # refused: invalid-from stream error, stanza error or dropped
         sender_bare = (message.get("from") or "").partition("/")[0].lower()
         assert sender_bare == alice.jid.lower(), f"delivered with from={message.get('from')!r}"
-    finally:
-        await sender.close()
-        await receiver.close()

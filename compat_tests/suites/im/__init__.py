@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe
+from tigase_py.compat_tests.case import describe, need_accounts, require_feature
 from tigase_py.compat_tests.client import StreamClosed, WireClient, next_id
 from tigase_py.compat_tests.target import Account, Target
 
@@ -59,6 +59,42 @@ async def online(
         yield client
     finally:
         await client.close()
+
+
+async def iq_reply(client: WireClient, kind: str, payload: str, to: str | None, expected: str) -> ET.Element:
+    """Send an IQ of type ``kind`` with ``payload`` to ``to`` (None: no 'to'); assert the reply's type is
+    ``expected`` (result or error) and return the reply."""
+    address = "" if to is None else f" to='{to}'"
+    reply = await client.iq(f"<iq type='{kind}' id='{next_id(kind)}'{address}>{payload}</iq>")
+    assert reply.get("type") == expected, describe(reply)
+    return reply
+
+
+async def feature_query(client: WireClient, feature: str, payload: str, to: str | None) -> ET.Element:
+    """Where the server advertises ``feature``, an IQ get with ``payload`` to ``to`` (None: no 'to') is a result."""
+    await require_feature(client, feature)
+    return await iq_reply(client, "get", payload, to, "result")
+
+
+async def routed_query(
+    asker: WireClient, answerer: WireClient, payload: str, answer: str = ""
+) -> tuple[ET.Element, ET.Element]:
+    """``asker`` sends an IQ get with ``payload`` to ``answerer``'s full JID, ``answerer`` replies to the
+    request's sender with a result carrying ``answer``; returns (the request as routed, the reply as routed)."""
+    assert asker.jid is not None and answerer.jid is not None
+    stanza_id = next_id("routed")
+    await asker.send(f"<iq type='get' id='{stanza_id}' to='{answerer.jid}'>{payload}</iq>")
+    request = await answerer.expect(lambda el: el.get("id") == stanza_id, WAIT)
+    await answerer.send(f"<iq type='result' id='{stanza_id}' to='{request.get('from')}'>{answer}</iq>")
+    return request, await asker.expect(lambda el: el.get("id") == stanza_id, WAIT)
+
+
+@contextlib.asynccontextmanager
+async def receiver_and_sender(target: Target, accounts: list[Account]) -> AsyncIterator[tuple[WireClient, WireClient]]:
+    """bob online and available, then alice online (not available): the pair most delivery cases need."""
+    alice_account, bob_account = need_accounts(accounts, 2)
+    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
+        yield bob, alice
 
 
 async def roster_get(client: WireClient, ver: str | None = None) -> ET.Element:

@@ -54,6 +54,16 @@ async def blocker(
             await blocking(client, "set", f"<unblock xmlns='{BLOCKING}'/>")
 
 
+@contextlib.asynccontextmanager
+async def carol_blocked(target: Target, accounts: list[Account]) -> AsyncIterator[tuple[WireClient, WireClient]]:
+    """alice (available) has blocked carol; both online."""
+    alice_account, _, carol_account = need_accounts(accounts, 3)
+    async with blocker(target, alice_account, available=True) as alice:
+        await blocking(alice, "set", block(carol_account.jid))
+        async with online(target, carol_account) as carol:
+            yield alice, carol
+
+
 def chat(to: str | None, stanza_id: str) -> str:
     return f"<message to='{to}' id='{stanza_id}' type='chat'><body>{stanza_id}</body></message>"
 
@@ -124,28 +134,22 @@ async def test_block_without_items(target: Target, accounts: list[Account]) -> N
 @spec("XEP-0191", "3.6", category="Core IM")
 async def test_blocked_contact_message_not_delivered(target: Target, accounts: list[Account]) -> None:
     """A message from a blocked JID is not delivered to the user."""
-    alice_account, _, carol_account = need_accounts(accounts, 3)
-    async with blocker(target, alice_account, available=True) as alice:
-        await blocking(alice, "set", block(carol_account.jid))
-        async with online(target, carol_account) as carol:
-            stanza_id = next_id("msg")
-            await carol.send(chat(alice.jid, stanza_id))
-            assert await arrives(alice, message_with(stanza_id)) is None, "a blocked contact's message was delivered"
-            error = await arrives(carol, reply_to(stanza_id), 0.2)
-            assert error is None or error.get("type") == "error", describe(error)
+    async with carol_blocked(target, accounts) as (alice, carol):
+        stanza_id = next_id("msg")
+        await carol.send(chat(alice.jid, stanza_id))
+        assert await arrives(alice, message_with(stanza_id)) is None, "a blocked contact's message was delivered"
+        error = await arrives(carol, reply_to(stanza_id), 0.2)
+        assert error is None or error.get("type") == "error", describe(error)
 
 
 @spec("XEP-0191", "3.6", category="Core IM")
 async def test_blocked_contact_iq_refused(target: Target, accounts: list[Account]) -> None:
     """An IQ get from a blocked JID is not delivered; the sender gets an error."""
-    alice_account, _, carol_account = need_accounts(accounts, 3)
-    async with blocker(target, alice_account, available=True) as alice:
-        await blocking(alice, "set", block(carol_account.jid))
-        async with online(target, carol_account) as carol:
-            stanza_id = next_id("ping")
-            reply = await carol.iq(f"<iq type='get' id='{stanza_id}' to='{alice.jid}'><ping xmlns='{ns.PING}'/></iq>")
-            assert reply.get("type") == "error", describe(reply)
-            assert await arrives(alice, lambda el: el.get("id") == stanza_id, 0.2) is None, "IQ delivered"
+    async with carol_blocked(target, accounts) as (alice, carol):
+        stanza_id = next_id("ping")
+        reply = await carol.iq(f"<iq type='get' id='{stanza_id}' to='{alice.jid}'><ping xmlns='{ns.PING}'/></iq>")
+        assert reply.get("type") == "error", describe(reply)
+        assert await arrives(alice, lambda el: el.get("id") == stanza_id, 0.2) is None, "IQ delivered"
 
 
 @spec("XEP-0191", "3.7", category="Core IM")

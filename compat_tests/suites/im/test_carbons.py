@@ -48,6 +48,15 @@ async def two_resources(
         yield one, two
 
 
+async def copied(sender: WireClient, to: str | None, other: WireClient, kind: str) -> None:
+    """A chat from ``sender`` to ``to`` reaches ``other`` (a resource of the same account as the carbon side)
+    wrapped in ``<received/>`` or ``<sent/>`` (``kind``), the wrapper from the account's bare JID."""
+    body = next_id("carbon")
+    await sender.send(f"<message to='{to}' type='chat'><body>{body}</body></message>")
+    copy = await other.expect(carbon(kind, body), WAIT)
+    assert bare(copy.get("from")) == bare(other.jid) and "/" not in (copy.get("from") or ""), describe(copy)
+
+
 @spec("XEP-0280", "4", category="Core IM")
 async def test_enable(target: Target, accounts: list[Account]) -> None:
     """Where advertised, <enable/> is answered with a result."""
@@ -72,10 +81,7 @@ async def test_received_carbon(target: Target, accounts: list[Account]) -> None:
     """A chat to one resource is copied, wrapped in <received/>, to the user's other enabled resource."""
     alice_account, bob_account = need_accounts(accounts, 2)
     async with two_resources(target, alice_account) as (one, two), online(target, bob_account) as bob:
-        body = next_id("carbon")
-        await bob.send(f"<message to='{one.jid}' type='chat'><body>{body}</body></message>")
-        copy = await two.expect(carbon("received", body), WAIT)
-        assert bare(copy.get("from")) == bare(one.jid) and "/" not in (copy.get("from") or ""), describe(copy)
+        await copied(bob, one.jid, two, "received")
 
 
 @spec("XEP-0280", "7", category="Core IM")
@@ -83,10 +89,7 @@ async def test_sent_carbon(target: Target, accounts: list[Account]) -> None:
     """A chat sent by one resource is copied, wrapped in <sent/>, to the user's other enabled resource."""
     alice_account, bob_account = need_accounts(accounts, 2)
     async with two_resources(target, alice_account) as (one, two):
-        body = next_id("carbon")
-        await one.send(f"<message to='{bob_account.jid}' type='chat'><body>{body}</body></message>")
-        copy = await two.expect(carbon("sent", body), WAIT)
-        assert bare(copy.get("from")) == bare(one.jid) and "/" not in (copy.get("from") or ""), describe(copy)
+        await copied(one, bob_account.jid, two, "sent")
 
 
 @spec("XEP-0280", "8", category="Core IM")

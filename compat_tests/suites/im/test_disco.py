@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe, require_feature, spec
+from tigase_py.compat_tests.case import describe, spec
 from tigase_py.compat_tests.client import WireClient, next_id, stanza_error
-from tigase_py.compat_tests.suites.im import bare, online
+from tigase_py.compat_tests.suites.im import bare, feature_query, online
 from tigase_py.compat_tests.target import Account, Target
 
 INFO = ns.q(ns.DISCO_INFO, "query")
@@ -59,11 +59,9 @@ async def test_server_is_server_im(target: Target, accounts: list[Account]) -> N
 async def test_server_items(target: Target, accounts: list[Account]) -> None:
     """Where disco#items is advertised, the server's items result lists items that each carry a 'jid'."""
     async with online(target, accounts[0]) as alice:
-        await require_feature(alice, ns.DISCO_ITEMS)
-        query = f"<query xmlns='{ns.DISCO_ITEMS}'/>"
-        reply = await alice.iq(f"<iq type='get' id='{next_id('items')}' to='{target.domain}'>{query}</iq>")
+        reply = await feature_query(alice, ns.DISCO_ITEMS, f"<query xmlns='{ns.DISCO_ITEMS}'/>", target.domain)
         found = reply.find(ns.q(ns.DISCO_ITEMS, "query"))
-        assert reply.get("type") == "result" and found is not None, describe(reply)
+        assert found is not None, describe(reply)
         for item in found.findall(ns.q(ns.DISCO_ITEMS, "item")):
             assert item.get("jid"), describe(item)
 

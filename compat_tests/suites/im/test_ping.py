@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe, need_accounts, require_feature, spec
+from tigase_py.compat_tests.case import describe, spec
 from tigase_py.compat_tests.client import next_id
-from tigase_py.compat_tests.suites.im import WAIT, online
+from tigase_py.compat_tests.suites.im import WAIT, feature_query, online, receiver_and_sender, routed_query
 from tigase_py.compat_tests.target import Account, Target
 
 PING = f"<ping xmlns='{ns.PING}'/>"
@@ -15,9 +15,7 @@ PING = f"<ping xmlns='{ns.PING}'/>"
 async def test_ping_server(target: Target, accounts: list[Account]) -> None:
     """A ping to the server's domain is answered with an empty result from the server."""
     async with online(target, accounts[0]) as alice:
-        await require_feature(alice, ns.PING)
-        reply = await alice.iq(f"<iq type='get' id='{next_id('ping')}' to='{target.domain}'>{PING}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        reply = await feature_query(alice, ns.PING, PING, target.domain)
         assert (reply.get("from") or "").lower() == target.domain.lower(), describe(reply)
 
 
@@ -25,30 +23,21 @@ async def test_ping_server(target: Target, accounts: list[Account]) -> None:
 async def test_ping_without_to(target: Target, accounts: list[Account]) -> None:
     """A ping with no 'to' is handled by the server for the account: a result (RFC 6120 10.3.3)."""
     async with online(target, accounts[0]) as alice:
-        await require_feature(alice, ns.PING)
-        reply = await alice.iq(f"<iq type='get' id='{next_id('ping')}'>{PING}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        await feature_query(alice, ns.PING, PING, None)
 
 
 @spec("XEP-0199", "4.1", category="Core IM")
 async def test_ping_client(target: Target, accounts: list[Account]) -> None:
     """A ping to another client's full JID is routed to it; its pong is routed back."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
-        assert bob.jid is not None and alice.jid is not None
-        stanza_id = next_id("ping")
-        await alice.send(f"<iq type='get' id='{stanza_id}' to='{bob.jid}'>{PING}</iq>")
-        request = await bob.expect(lambda el: el.get("id") == stanza_id, WAIT)
-        await bob.send(f"<iq type='result' id='{stanza_id}' to='{request.get('from')}'/>")
-        reply = await alice.expect(lambda el: el.get("id") == stanza_id, WAIT)
+    async with receiver_and_sender(target, accounts) as (bob, alice):
+        _, reply = await routed_query(alice, bob, PING)
         assert reply.get("type") == "result", describe(reply)
 
 
 @spec("XEP-0199", "4.1", category="Core IM")
 async def test_ping_client_error_routed(target: Target, accounts: list[Account]) -> None:
     """A client's error answer to a ping (it does not support ping) is routed back unchanged in type."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
+    async with receiver_and_sender(target, accounts) as (bob, alice):
         assert bob.jid is not None
         stanza_id = next_id("ping")
         await alice.send(f"<iq type='get' id='{stanza_id}' to='{bob.jid}'>{PING}</iq>")

@@ -36,6 +36,40 @@ async def contacts(target: Target, accounts: list[Account]) -> AsyncIterator[tup
     yield alice_account, bob_account
 
 
+@contextlib.asynccontextmanager
+async def strangers(
+    target: Target, accounts: list[Account], *, alice_available: bool
+) -> AsyncIterator[tuple[WireClient, WireClient]]:
+    """alice and carol online, not in each other's rosters; carol available, alice as ``alice_available``."""
+    alice_account, _, carol_account = need_accounts(accounts, 3)
+    await unfriend(target, alice_account, carol_account)
+    async with (
+        online(target, carol_account, available=True) as carol,
+        online(target, alice_account, available=alice_available) as alice,
+    ):
+        yield alice, carol
+
+
+@contextlib.asynccontextmanager
+async def contacts_online(target: Target, accounts: list[Account]) -> AsyncIterator[tuple[WireClient, WireClient]]:
+    """alice and bob subscribed to each other, both available, after bob has seen alice's presence."""
+    async with contacts(target, accounts) as (alice_account, bob_account):
+        async with (
+            online(target, bob_account, available=True) as bob,
+            online(target, alice_account, available=True) as alice,
+        ):
+            assert alice.jid is not None
+            await bob.expect(presence_from(alice.jid), WAIT)
+            yield alice, bob
+
+
+async def send_directed(sender: WireClient, recipient: WireClient, text: str) -> None:
+    """``sender`` sends presence with status ``text`` straight to ``recipient``'s full JID, where it arrives."""
+    assert sender.jid is not None and recipient.jid is not None
+    await sender.send(f"<presence to='{recipient.jid}'><status>{text}</status></presence>")
+    await recipient.expect(with_status(sender.jid, text), WAIT)
+
+
 def status(text: str) -> str:
     return f"<presence><status>{text}</status></presence>"
 
@@ -88,30 +122,20 @@ async def test_probe_answered_with_contact_presence(target: Target, accounts: li
 @spec("RFC6121", "4.4.2", category="Core IM")
 async def test_presence_update_broadcast(target: Target, accounts: list[Account]) -> None:
     """A later presence update is broadcast to the contacts subscribed to the user."""
-    async with contacts(target, accounts) as (alice_account, bob_account):
-        async with (
-            online(target, bob_account, available=True) as bob,
-            online(target, alice_account, available=True) as alice,
-        ):
-            assert alice.jid is not None
-            await bob.expect(presence_from(alice.jid), WAIT)
-            await alice.send("<presence><show>away</show><status>update</status></presence>")
-            update = await bob.expect(with_status(alice.jid, "update"), WAIT)
-            assert update.findtext(ns.q(ns.CLIENT, "show")) == "away", describe(update)
+    async with contacts_online(target, accounts) as (alice, bob):
+        assert alice.jid is not None
+        await alice.send("<presence><show>away</show><status>update</status></presence>")
+        update = await bob.expect(with_status(alice.jid, "update"), WAIT)
+        assert update.findtext(ns.q(ns.CLIENT, "show")) == "away", describe(update)
 
 
 @spec("RFC6121", "4.5.2", category="Core IM")
 async def test_unavailable_broadcast(target: Target, accounts: list[Account]) -> None:
     """Explicit unavailable presence is broadcast to the contacts subscribed to the user."""
-    async with contacts(target, accounts) as (alice_account, bob_account):
-        async with (
-            online(target, bob_account, available=True) as bob,
-            online(target, alice_account, available=True) as alice,
-        ):
-            assert alice.jid is not None
-            await bob.expect(presence_from(alice.jid), WAIT)
-            await alice.send("<presence type='unavailable'/>")
-            await bob.expect(presence_from(alice.jid, "unavailable"), WAIT)
+    async with contacts_online(target, accounts) as (alice, bob):
+        assert alice.jid is not None
+        await alice.send("<presence type='unavailable'/>")
+        await bob.expect(presence_from(alice.jid, "unavailable"), WAIT)
 
 
 @spec("RFC6121", "4.5.2", category="Core IM")
@@ -133,29 +157,16 @@ async def test_unavailable_on_disconnect(target: Target, accounts: list[Account]
 @spec("RFC6121", "4.6.3", category="Core IM")
 async def test_directed_presence_delivered(target: Target, accounts: list[Account]) -> None:
     """Directed presence to an entity without a subscription is delivered, from the user's full JID."""
-    alice_account, _, carol_account = need_accounts(accounts, 3)
-    await unfriend(target, alice_account, carol_account)
-    async with (
-        online(target, carol_account, available=True) as carol,
-        online(target, alice_account, available=True) as alice,
-    ):
-        assert alice.jid is not None and carol.jid is not None
-        await alice.send(f"<presence to='{carol.jid}'><status>directed</status></presence>")
-        await carol.expect(with_status(alice.jid, "directed"), WAIT)
+    async with strangers(target, accounts, alice_available=True) as (alice, carol):
+        await send_directed(alice, carol, "directed")
 
 
 @spec("RFC6121", "4.6.3", category="Core IM")
 async def test_directed_presence_unavailable(target: Target, accounts: list[Account]) -> None:
     """After directed presence, the user's unavailable presence also reaches the directed recipient."""
-    alice_account, _, carol_account = need_accounts(accounts, 3)
-    await unfriend(target, alice_account, carol_account)
-    async with (
-        online(target, carol_account, available=True) as carol,
-        online(target, alice_account, available=True) as alice,
-    ):
-        assert alice.jid is not None and carol.jid is not None
-        await alice.send(f"<presence to='{carol.jid}'/>")
-        await carol.expect(presence_from(alice.jid), WAIT)
+    async with strangers(target, accounts, alice_available=True) as (alice, carol):
+        await send_directed(alice, carol, "directed-before-unavailable")
+        assert alice.jid is not None
         await alice.send("<presence type='unavailable'/>")
         await carol.expect(presence_from(alice.jid, "unavailable"), WAIT)
 
@@ -163,12 +174,7 @@ async def test_directed_presence_unavailable(target: Target, accounts: list[Acco
 @spec("RFC6121", "4.2.2", category="Core IM")
 async def test_no_broadcast_without_subscription(target: Target, accounts: list[Account]) -> None:
     """Broadcast presence is not sent to an entity that has no subscription to the user's presence."""
-    alice_account, _, carol_account = need_accounts(accounts, 3)
-    await unfriend(target, alice_account, carol_account)
-    async with (
-        online(target, carol_account, available=True) as carol,
-        online(target, alice_account) as alice,
-    ):
+    async with strangers(target, accounts, alice_available=False) as (alice, carol):
         assert alice.jid is not None
         await alice.send(status("private"))
         leaked = await arrives(carol, presence_from(bare(alice.jid)))

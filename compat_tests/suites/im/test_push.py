@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tigase_py.compat_tests.case import describe, require_feature, spec
+from tigase_py.compat_tests.case import require_feature, spec
 from tigase_py.compat_tests.client import WireClient, next_id
-from tigase_py.compat_tests.suites.im import bare, online
+from tigase_py.compat_tests.suites.im import bare, iq_reply, online
 from tigase_py.compat_tests.target import Account, Target
 
 PUSH = "urn:xmpp:push:0"
@@ -21,9 +21,9 @@ async def test_enable(target: Target, accounts: list[Account]) -> None:
     """Enabling notifications to an app server and node is answered with a result."""
     async with online(target, accounts[0]) as alice:
         await supported(alice)
-        enable = f"<enable xmlns='{PUSH}' jid='{APP_SERVER}' node='{next_id('node')}'/>"
-        reply = await alice.iq(f"<iq type='set' id='{next_id('push')}'>{enable}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        await iq_reply(
+            alice, "set", f"<enable xmlns='{PUSH}' jid='{APP_SERVER}' node='{next_id('node')}'/>", None, "result"
+        )
 
 
 @spec("XEP-0357", "6", category="Core Mobile")
@@ -35,6 +35,4 @@ async def test_disable(target: Target, accounts: list[Account]) -> None:
         await alice.iq(
             f"<iq type='set' id='{next_id('push')}'><enable xmlns='{PUSH}' jid='{APP_SERVER}' node='{node}'/></iq>"
         )
-        disable = f"<disable xmlns='{PUSH}' jid='{APP_SERVER}' node='{node}'/>"
-        reply = await alice.iq(f"<iq type='set' id='{next_id('push')}'>{disable}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        await iq_reply(alice, "set", f"<disable xmlns='{PUSH}' jid='{APP_SERVER}' node='{node}'/>", None, "result")

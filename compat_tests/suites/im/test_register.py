@@ -15,7 +15,7 @@ import pytest
 
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, require_stream_feature, spec
-from tigase_py.compat_tests.client import SaslFailure, StreamClosed, WireClient, next_id, stanza_error
+from tigase_py.compat_tests.client import SaslFailure, StreamClosed, WireClient, logged_in, next_id, stanza_error
 from tigase_py.compat_tests.target import Account, Target
 
 FEATURE = ns.q(ns.REGISTER_FEATURE, "register")
@@ -47,6 +47,14 @@ def fresh(target: Target) -> Account:
     return Account(f"compat-{secrets.token_hex(4)}@{target.domain}", secrets.token_urlsafe(12))
 
 
+async def registered(target: Target) -> Account:
+    """A new account registered in band (the case is skipped unless the target allows creating accounts)."""
+    allowed(target)
+    account = fresh(target)
+    await create(target, account)
+    return account
+
+
 async def create(target: Target, account: Account) -> None:
     async with unauthenticated(target) as client:
         fields = f"<username>{account.local}</username><password>{account.password}</password>"
@@ -70,16 +78,11 @@ async def test_registration_form(target: Target) -> None:
 @spec("XEP-0077", "3.1", category="Core IM")
 async def test_register_and_log_in(target: Target) -> None:
     """Registering a new username succeeds, and the new account can then authenticate."""
-    allowed(target)
-    account = fresh(target)
-    await create(target, account)
-    client = WireClient(target, account.local)
-    try:
-        jid = await client.login(account)
+    account = await registered(target)
+    async with logged_in(target, account) as client:
+        jid = client.jid or ""
         assert jid.partition("/")[0].lower() == account.jid.lower(), jid
-        await client.iq(f"<iq type='set' id='{next_id('reg')}'><query xmlns='{ns.REGISTER}'><remove/></query></iq>")
-    finally:
-        await client.close()
+        await register(client, "<remove/>")
 
 
 @spec("XEP-0077", "3.1", category="Core IM")
@@ -103,9 +106,7 @@ async def test_register_missing_password(target: Target) -> None:
 @spec("XEP-0077", "3.3", category="Core IM")
 async def test_change_password(target: Target) -> None:
     """A logged-in user changes the password; the new one then authenticates."""
-    allowed(target)
-    account = fresh(target)
-    await create(target, account)
+    account = await registered(target)
     changed = Account(account.jid, secrets.token_urlsafe(12))
     client = WireClient(target, account.local)
     try:
@@ -115,20 +116,14 @@ async def test_change_password(target: Target) -> None:
         assert reply.get("type") == "result", describe(reply)
     finally:
         await client.close()
-    again = WireClient(target, account.local)
-    try:
-        await again.login(changed)
+    async with logged_in(target, changed) as again:
         await register(again, "<remove/>")
-    finally:
-        await again.close()
 
 
 @spec("XEP-0077", "3.2", category="Core IM")
 async def test_cancel_registration(target: Target) -> None:
     """A user removes the account (<remove/>); it can no longer authenticate."""
-    allowed(target)
-    account = fresh(target)
-    await create(target, account)
+    account = await registered(target)
     client = WireClient(target, account.local)
     try:
         await client.login(account)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, need_accounts, require_stream_feature, spec
-from tigase_py.compat_tests.client import next_id, stanza_error
+from tigase_py.compat_tests.client import WireClient, next_id, stanza_error
 from tigase_py.compat_tests.suites.im import (
     ITEM,
     QUERY,
     bare,
     expect_push,
     forget,
+    iq_reply,
     online,
     pushed_item,
     roster_get,
@@ -28,6 +32,26 @@ def contact() -> str:
     return f"{next_id('contact')}@example.net"
 
 
+async def refused_set(client: WireClient, item: str, condition: str | None, added: str | None = None) -> None:
+    """A roster set with ``item`` is answered with an error (with ``condition``, if given); should the server
+    accept it after all, the ``added`` JID is removed again before the case fails."""
+    reply = await roster_set(client, item)
+    if added is not None and reply.get("type") == "result":
+        await forget(client, added)
+    assert reply.get("type") == "error", describe(reply)
+    assert condition is None or stanza_error(reply) == condition, describe(reply)
+
+
+@contextlib.asynccontextmanager
+async def scratch_contact(target: Target, account: Account) -> AsyncIterator[tuple[WireClient, str]]:
+    """``account`` online as an interested resource, and a fresh contact JID that is removed from the roster
+    again once the case has passed."""
+    jid = contact()
+    async with online(target, account, roster=True) as client:
+        yield client, jid
+        await forget(client, jid)
+
+
 @spec("RFC6121", "2.2", category="Core IM")
 async def test_roster_get(target: Target, accounts: list[Account]) -> None:
     """A roster get is answered with a result carrying a <query/> in jabber:iq:roster."""
@@ -40,8 +64,7 @@ async def test_roster_get(target: Target, accounts: list[Account]) -> None:
 @spec("RFC6121", "2.3.2", category="Core IM")
 async def test_roster_set_adds_item(target: Target, accounts: list[Account]) -> None:
     """A roster set is answered with an empty result; the item then appears in the roster with its name and group."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         reply = await roster_set(alice, f"<item jid='{jid}' name='Compat'><group>Friends</group></item>")
         assert reply.get("type") == "result", describe(reply)
         items = await roster_items(alice)
@@ -49,19 +72,16 @@ async def test_roster_set_adds_item(target: Target, accounts: list[Account]) -> 
         item = items[jid]
         assert item.get("name") == "Compat", describe(item)
         assert [g.text for g in item.findall(ns.q(ns.ROSTER, "group"))] == ["Friends"], describe(item)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.1.6", category="Core IM")
 async def test_roster_push_to_setting_resource(target: Target, accounts: list[Account]) -> None:
     """The server pushes a new item to the interested resource that set it; the push has no 'from' but the user's."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         await roster_set(alice, f"<item jid='{jid}'/>")
         push = await expect_push(alice, jid)
         sender = push.get("from")
         assert sender is None or (bare(sender) == bare(alice.jid) and "/" not in sender), describe(push)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.1.6", category="Core IM")
@@ -82,8 +102,7 @@ async def test_roster_push_to_other_resource(target: Target, accounts: list[Acco
 @spec("RFC6121", "2.4.2", category="Core IM")
 async def test_roster_update_item(target: Target, accounts: list[Account]) -> None:
     """Setting an existing item again updates it: result, a push with the new name, and the new name on get."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         await roster_set(alice, f"<item jid='{jid}' name='Before'/>")
         await expect_push(alice, jid, lambda item: item.get("name") == "Before")
         reply = await roster_set(alice, f"<item jid='{jid}' name='After'><group>Moved</group></item>")
@@ -91,7 +110,6 @@ async def test_roster_update_item(target: Target, accounts: list[Account]) -> No
         await expect_push(alice, jid, lambda item: item.get("name") == "After")
         item = (await roster_items(alice)).get(jid)
         assert item is not None and item.get("name") == "After", describe(item)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.5.2", category="Core IM")
@@ -111,8 +129,7 @@ async def test_roster_remove_item(target: Target, accounts: list[Account]) -> No
 async def test_roster_remove_unknown_item(target: Target, accounts: list[Account]) -> None:
     """Removing an item that is not in the roster gets <item-not-found/>."""
     async with online(target, accounts[0]) as alice:
-        reply = await roster_set(alice, f"<item jid='{contact()}' subscription='remove'/>")
-        assert reply.get("type") == "error" and stanza_error(reply) == "item-not-found", describe(reply)
+        await refused_set(alice, f"<item jid='{contact()}' subscription='remove'/>", "item-not-found")
 
 
 @spec("RFC6121", "2.3.3", category="Core IM")
@@ -120,8 +137,7 @@ async def test_roster_set_two_items(target: Target, accounts: list[Account]) -> 
     """A roster set with more than one <item/> gets <bad-request/>."""
     first, second = contact(), contact()
     async with online(target, accounts[0]) as alice:
-        reply = await roster_set(alice, f"<item jid='{first}'/><item jid='{second}'/>")
-        assert reply.get("type") == "error" and stanza_error(reply) == "bad-request", describe(reply)
+        await refused_set(alice, f"<item jid='{first}'/><item jid='{second}'/>", "bad-request")
         items = await roster_items(alice)
         assert first not in items and second not in items, "an item of the refused set was added"
 
@@ -131,10 +147,7 @@ async def test_roster_set_empty_group(target: Target, accounts: list[Account]) -
     """A <group/> with empty character data gets <not-acceptable/>."""
     jid = contact()
     async with online(target, accounts[0]) as alice:
-        reply = await roster_set(alice, f"<item jid='{jid}'><group></group></item>")
-        if reply.get("type") == "result":
-            await forget(alice, jid)
-        assert reply.get("type") == "error" and stanza_error(reply) == "not-acceptable", describe(reply)
+        await refused_set(alice, f"<item jid='{jid}'><group></group></item>", "not-acceptable", added=jid)
 
 
 @spec("RFC6121", "2.3.3", category="Core IM")
@@ -142,18 +155,16 @@ async def test_roster_set_duplicate_groups(target: Target, accounts: list[Accoun
     """An item with the same <group/> twice gets <bad-request/>."""
     jid = contact()
     async with online(target, accounts[0]) as alice:
-        reply = await roster_set(alice, f"<item jid='{jid}'><group>Twice</group><group>Twice</group></item>")
-        if reply.get("type") == "result":
-            await forget(alice, jid)
-        assert reply.get("type") == "error" and stanza_error(reply) == "bad-request", describe(reply)
+        await refused_set(
+            alice, f"<item jid='{jid}'><group>Twice</group><group>Twice</group></item>", "bad-request", added=jid
+        )
 
 
 @spec("RFC6121", "2.1.2.4", category="Core IM")
 async def test_roster_set_without_jid(target: Target, accounts: list[Account]) -> None:
     """An <item/> without the REQUIRED 'jid' cannot be stored: the set is answered with an error."""
     async with online(target, accounts[0]) as alice:
-        reply = await roster_set(alice, "<item name='No JID'/>")
-        assert reply.get("type") == "error", describe(reply)
+        await refused_set(alice, "<item name='No JID'/>", None)
 
 
 @spec("RFC6121", "2.3.3", category="Core IM")
@@ -173,9 +184,7 @@ async def test_roster_get_other_user(target: Target, accounts: list[Account]) ->
     """A roster get addressed to another user's bare JID never returns that user's roster."""
     alice_account, bob_account = need_accounts(accounts, 2)
     async with online(target, alice_account) as alice:
-        query = f"<query xmlns='{ns.ROSTER}'/>"
-        reply = await alice.iq(f"<iq type='get' id='{next_id('roster')}' to='{bob_account.jid}'>{query}</iq>")
-        assert reply.get("type") == "error", describe(reply)
+        await iq_reply(alice, "get", f"<query xmlns='{ns.ROSTER}'/>", bob_account.jid, "error")
 
 
 @spec("RFC6121", "2.6.3", category="Core IM")
@@ -192,8 +201,7 @@ async def test_roster_versioning_ver(target: Target, accounts: list[Account]) ->
 @spec("RFC6121", "2.6.3", category="Core IM")
 async def test_roster_versioning_current(target: Target, accounts: list[Account]) -> None:
     """A get with the current version returns an empty result, or the full roster with a 'ver'."""
-    jid = contact()
-    async with online(target, accounts[0], roster=True) as alice:
+    async with scratch_contact(target, accounts[0]) as (alice, jid):
         require_stream_feature(alice, ROSTERVER)
         await roster_set(alice, f"<item jid='{jid}'/>")
         await expect_push(alice, jid)
@@ -205,7 +213,6 @@ async def test_roster_versioning_current(target: Target, accounts: list[Account]
         if query is not None:
             assert query.get("ver") is not None, f"a full roster without ver: {describe(reply)}"
             assert jid in {bare(i.get("jid")) for i in query.findall(ITEM)}, describe(reply)
-        await forget(alice, jid)
 
 
 @spec("RFC6121", "2.6.3", category="Core IM")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 
 from tigase_py.compat_tests import ns
@@ -47,6 +48,30 @@ async def friends(target: Target, accounts: list[Account]) -> AsyncIterator[tupl
         yield alice, bob
 
 
+async def subscribe(user: WireClient, contact: WireClient) -> ET.Element:
+    """``user`` asks to subscribe to ``contact``'s presence; return the request as ``contact`` receives it."""
+    await user.send(f"<presence to='{bare(contact.jid)}' type='subscribe'/>")
+    return await contact.expect(presence_from(bare(user.jid), "subscribe"), WAIT)
+
+
+@contextlib.asynccontextmanager
+async def approved(target: Target, accounts: list[Account]) -> AsyncIterator[tuple[WireClient, WireClient]]:
+    """Like ``strangers``, after alice asked to subscribe to bob's presence and bob approved."""
+    async with strangers(target, accounts) as (alice, bob):
+        await alice.send(f"<presence to='{bare(bob.jid)}' type='subscribe'/>")
+        await approve(bob, bare(alice.jid))
+        yield alice, bob
+
+
+async def end_subscription(ender: WireClient, other: WireClient, kind: str, *, keeps: str, other_keeps: str) -> None:
+    """``ender`` sends presence of type ``kind`` (unsubscribe or unsubscribed) to ``other``; the presence reaches
+    ``other`` and each side is pushed the subscription it keeps."""
+    await ender.send(f"<presence to='{bare(other.jid)}' type='{kind}'/>")
+    await expect_push(ender, bare(other.jid), subscription(keeps))
+    await other.expect(presence_from(bare(ender.jid), kind), WAIT)
+    await expect_push(other, bare(ender.jid), subscription(other_keeps))
+
+
 @spec("RFC6121", "3.1.2", category="Core IM")
 async def test_subscribe_pending_out_push(target: Target, accounts: list[Account]) -> None:
     """After a request the user's server pushes the contact with subscription 'none' and ask='subscribe'."""
@@ -59,8 +84,7 @@ async def test_subscribe_pending_out_push(target: Target, accounts: list[Account
 async def test_subscribe_stamped_with_bare_jid(target: Target, accounts: list[Account]) -> None:
     """The request reaches the contact's available resource, stamped with the user's bare JID."""
     async with strangers(target, accounts) as (alice, bob):
-        await alice.send(f"<presence to='{bare(bob.jid)}' type='subscribe'/>")
-        request = await bob.expect(presence_from(bare(alice.jid), "subscribe"), WAIT)
+        request = await subscribe(alice, bob)
         assert request.get("from", "").lower() == bare(alice.jid), f"not a bare JID: {describe(request)}"
 
 
@@ -68,8 +92,7 @@ async def test_subscribe_stamped_with_bare_jid(target: Target, accounts: list[Ac
 async def test_approval_stamped_and_delivered(target: Target, accounts: list[Account]) -> None:
     """An approval (even addressed to a full JID) reaches the user stamped with the contact's bare JID."""
     async with strangers(target, accounts) as (alice, bob):
-        await alice.send(f"<presence to='{bare(bob.jid)}' type='subscribe'/>")
-        await bob.expect(presence_from(bare(alice.jid), "subscribe"), WAIT)
+        await subscribe(alice, bob)
         await bob.send(f"<presence to='{alice.jid}' type='subscribed'/>")
         approval = await alice.expect(presence_from(bare(bob.jid), "subscribed"), WAIT)
         assert approval.get("from", "").lower() == bare(bob.jid), f"not a bare JID: {describe(approval)}"
@@ -78,27 +101,21 @@ async def test_approval_stamped_and_delivered(target: Target, accounts: list[Acc
 @spec("RFC6121", "3.1.5", category="Core IM")
 async def test_approval_push_to_contact(target: Target, accounts: list[Account]) -> None:
     """Approving a request makes the contact's server push the user with subscription 'from'."""
-    async with strangers(target, accounts) as (alice, bob):
-        await alice.send(f"<presence to='{bare(bob.jid)}' type='subscribe'/>")
-        await approve(bob, bare(alice.jid))
+    async with approved(target, accounts) as (alice, bob):
         await expect_push(bob, bare(alice.jid), subscription("from"))
 
 
 @spec("RFC6121", "3.1.6", category="Core IM")
 async def test_approval_push_to_user(target: Target, accounts: list[Account]) -> None:
     """When the approval arrives, the user's server pushes the contact with subscription 'to'."""
-    async with strangers(target, accounts) as (alice, bob):
-        await alice.send(f"<presence to='{bare(bob.jid)}' type='subscribe'/>")
-        await approve(bob, bare(alice.jid))
+    async with approved(target, accounts) as (alice, bob):
         await expect_push(alice, bare(bob.jid), subscription("to"))
 
 
 @spec("RFC6121", "3.1.5", category="Core IM")
 async def test_approval_sends_contact_presence(target: Target, accounts: list[Account]) -> None:
     """After approving, the contact's server sends the user the presence of the contact's available resources."""
-    async with strangers(target, accounts) as (alice, bob):
-        await alice.send(f"<presence to='{bare(bob.jid)}' type='subscribe'/>")
-        await approve(bob, bare(alice.jid))
+    async with approved(target, accounts) as (alice, bob):
         assert bob.jid is not None
         await alice.expect(presence_from(bob.jid), WAIT)
 
@@ -126,20 +143,14 @@ async def test_subscribe_when_subscribed_auto_reply(target: Target, accounts: li
 async def test_unsubscribe_pushes(target: Target, accounts: list[Account]) -> None:
     """Unsubscribing from 'both' leaves 'from' for the user and 'to' for the contact, each pushed."""
     async with friends(target, accounts) as (alice, bob):
-        await alice.send(f"<presence to='{bare(bob.jid)}' type='unsubscribe'/>")
-        await expect_push(alice, bare(bob.jid), subscription("from"))
-        await bob.expect(presence_from(bare(alice.jid), "unsubscribe"), WAIT)
-        await expect_push(bob, bare(alice.jid), subscription("to"))
+        await end_subscription(alice, bob, "unsubscribe", keeps="from", other_keeps="to")
 
 
 @spec("RFC6121", "3.2.2", category="Core IM")
 async def test_cancel_subscription_pushes(target: Target, accounts: list[Account]) -> None:
     """The contact cancelling with 'unsubscribed' leaves 'to' for the contact and 'from' for the user."""
     async with friends(target, accounts) as (alice, bob):
-        await bob.send(f"<presence to='{bare(alice.jid)}' type='unsubscribed'/>")
-        await expect_push(bob, bare(alice.jid), subscription("to"))
-        await alice.expect(presence_from(bare(bob.jid), "unsubscribed"), WAIT)
-        await expect_push(alice, bare(bob.jid), subscription("from"))
+        await end_subscription(bob, alice, "unsubscribed", keeps="to", other_keeps="from")
 
 
 @spec("RFC6121", "3.2.2", category="Core IM")

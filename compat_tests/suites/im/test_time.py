@@ -6,7 +6,7 @@ import re
 
 from tigase_py.compat_tests.case import describe, need_accounts, require_feature, spec
 from tigase_py.compat_tests.client import next_id
-from tigase_py.compat_tests.suites.im import forget, online
+from tigase_py.compat_tests.suites.im import feature_query, forget, online
 from tigase_py.compat_tests.target import Account, Target
 
 TIME = "urn:xmpp:time"
@@ -19,10 +19,7 @@ TZO = re.compile(r"^(Z|[+-]\d{2}:\d{2})$")
 async def test_server_time(target: Target, accounts: list[Account]) -> None:
     """The server's time result has <tzo/> (offset) and <utc/> in XEP-0082 UTC form."""
     async with online(target, accounts[0]) as alice:
-        await require_feature(alice, TIME)
-        query = f"<time xmlns='{TIME}'/>"
-        reply = await alice.iq(f"<iq type='get' id='{next_id('time')}' to='{target.domain}'>{query}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        reply = await feature_query(alice, TIME, f"<time xmlns='{TIME}'/>", target.domain)
         utc = reply.findtext(f"{{{TIME}}}time/{{{TIME}}}utc") or ""
         tzo = reply.findtext(f"{{{TIME}}}time/{{{TIME}}}tzo") or ""
         assert UTC.match(utc.strip()), f"utc {utc!r}"
@@ -33,10 +30,7 @@ async def test_server_time(target: Target, accounts: list[Account]) -> None:
 async def test_server_uptime(target: Target, accounts: list[Account]) -> None:
     """Last activity of the server's domain is a result whose 'seconds' is a non-negative integer."""
     async with online(target, accounts[0]) as alice:
-        await require_feature(alice, LAST)
-        query = f"<query xmlns='{LAST}'/>"
-        reply = await alice.iq(f"<iq type='get' id='{next_id('last')}' to='{target.domain}'>{query}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        reply = await feature_query(alice, LAST, f"<query xmlns='{LAST}'/>", target.domain)
         found = reply.find(f"{{{LAST}}}query")
         assert found is not None and (found.get("seconds") or "").isdigit(), describe(reply)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.case import describe, need_accounts, require_feature, spec
-from tigase_py.compat_tests.client import next_id
-from tigase_py.compat_tests.suites.im import WAIT, online
+from tigase_py.compat_tests.case import describe, spec
+from tigase_py.compat_tests.suites.im import feature_query, online, receiver_and_sender, routed_query
 from tigase_py.compat_tests.target import Account, Target
 
 
@@ -13,10 +12,7 @@ from tigase_py.compat_tests.target import Account, Target
 async def test_server_version(target: Target, accounts: list[Account]) -> None:
     """Where advertised, the server's version result carries <name/> and <version/>."""
     async with online(target, accounts[0]) as alice:
-        await require_feature(alice, ns.VERSION)
-        query = f"<query xmlns='{ns.VERSION}'/>"
-        reply = await alice.iq(f"<iq type='get' id='{next_id('ver')}' to='{target.domain}'>{query}</iq>")
-        assert reply.get("type") == "result", describe(reply)
+        reply = await feature_query(alice, ns.VERSION, f"<query xmlns='{ns.VERSION}'/>", target.domain)
         assert reply.findtext(f"{{{ns.VERSION}}}query/{{{ns.VERSION}}}name"), describe(reply)
         assert reply.findtext(f"{{{ns.VERSION}}}query/{{{ns.VERSION}}}version"), describe(reply)
 
@@ -24,14 +20,9 @@ async def test_server_version(target: Target, accounts: list[Account]) -> None:
 @spec("XEP-0092", "2", category="Core IM")
 async def test_client_version_routed(target: Target, accounts: list[Account]) -> None:
     """A version query to a client's full JID is routed to it, and its answer back to the asker."""
-    alice_account, bob_account = need_accounts(accounts, 2)
-    async with online(target, bob_account, available=True) as bob, online(target, alice_account) as alice:
-        assert bob.jid is not None and alice.jid is not None
-        stanza_id = next_id("ver")
-        await alice.send(f"<iq type='get' id='{stanza_id}' to='{bob.jid}'><query xmlns='{ns.VERSION}'/></iq>")
-        request = await bob.expect(lambda el: el.get("id") == stanza_id, WAIT)
-        assert (request.get("from") or "").lower() == alice.jid.lower(), describe(request)
+    async with receiver_and_sender(target, accounts) as (bob, alice):
         answer = f"<query xmlns='{ns.VERSION}'><name>compat</name><version>1</version></query>"
-        await bob.send(f"<iq type='result' id='{stanza_id}' to='{alice.jid}'>{answer}</iq>")
-        reply = await alice.expect(lambda el: el.get("id") == stanza_id, WAIT)
+        request, reply = await routed_query(alice, bob, f"<query xmlns='{ns.VERSION}'/>", answer)
+        assert alice.jid is not None and bob.jid is not None
+        assert (request.get("from") or "").lower() == alice.jid.lower(), describe(request)
         assert reply.get("type") == "result" and (reply.get("from") or "").lower() == bob.jid.lower(), describe(reply)

@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable
 import scramp
 
 from tigase_py.compat_tests import ns
-from tigase_py.compat_tests.client import child_condition, local_name
+from tigase_py.compat_tests.case import describe
+from tigase_py.compat_tests.client import WireClient, child_condition, local_name
+from tigase_py.compat_tests.suites.advanced.helpers import body_is, unique
 from tigase_py.compat_tests.target import Account
 
 Step = Callable[[str], Awaitable[ET.Element]]  # send one SASL element, return the server's SASL answer
@@ -41,6 +43,24 @@ async def sasl(step: Step, features: ET.Element | None, account: Account) -> Non
             answer = await step(f"<response xmlns='{ns.SASL}'>{final}</response>")
     if local_name(answer.tag) != "success":
         raise AssertionError(f"SASL ended with <{local_name(answer.tag)}/> ({child_condition(answer, ns.SASL)})")
+
+
+async def message_round_trip(
+    send: Callable[[str], Awaitable[None]],
+    expect: Callable[[Callable[[ET.Element], bool]], Awaitable[ET.Element]],
+    jid: str,
+    bob: WireClient,
+    transport: str,
+) -> None:
+    """A web client bound as ``jid`` (``send``/``expect`` over its ``transport``) and TCP client ``bob``
+    exchange chat messages both ways, each stamped with the sender's full JID."""
+    out, back = unique(f"over {transport}"), unique(f"back to {transport}")
+    await send(f"<message xmlns='{ns.CLIENT}' to='{bob.jid}' type='chat'><body>{out}</body></message>")
+    received = await bob.expect(body_is(out))
+    assert received.get("from") == jid, describe(received)
+    await bob.send(f"<message to='{jid}' type='chat'><body>{back}</body></message>")
+    answer = await expect(lambda el: el.findtext(ns.q(ns.CLIENT, "body")) == back)
+    assert answer.get("from") == bob.jid, describe(answer)
 
 
 def bind_request(stanza_id: str) -> str:

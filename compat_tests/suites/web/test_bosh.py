@@ -11,9 +11,9 @@ import pytest
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, need_accounts, spec
 from tigase_py.compat_tests.client import local_name, logged_in, namespace, next_id
-from tigase_py.compat_tests.suites.advanced.helpers import body_is, unique
+from tigase_py.compat_tests.suites.advanced.helpers import unique
 from tigase_py.compat_tests.suites.web.bosh import BODY, XBOSH, BoshClient
-from tigase_py.compat_tests.suites.web.common import bind_request, bound_jid, sasl
+from tigase_py.compat_tests.suites.web.common import bind_request, bound_jid, message_round_trip, sasl
 from tigase_py.compat_tests.target import Account, Target
 
 FEATURES = ns.q(ns.STREAMS, "features")
@@ -100,13 +100,7 @@ async def test_message_round_trip(target: Target, accounts: list[Account]) -> No
     alice_account, bob_account = need_accounts(accounts, 2)
     async with session(target) as (client, _body), logged_in(target, bob_account) as bob:
         jid = await login(client, alice_account)
-        out, back = unique("over bosh"), unique("back to bosh")
-        await client.send(f"<message to='{bob.jid}' type='chat' xmlns='{ns.CLIENT}'><body>{out}</body></message>")
-        received = await bob.expect(body_is(out))
-        assert received.get("from") == jid, describe(received)
-        await bob.send(f"<message to='{jid}' type='chat'><body>{back}</body></message>")
-        answer = await client.expect(lambda el: el.findtext(ns.q(ns.CLIENT, "body")) == back)
-        assert answer.get("from") == bob.jid, describe(answer)
+        await message_round_trip(client.send, client.expect, jid, bob, "bosh")
 
 
 @spec("XEP-0124", "13", category="Core Web")

@@ -12,8 +12,7 @@ import pytest
 from tigase_py.compat_tests import ns
 from tigase_py.compat_tests.case import describe, need_accounts, spec
 from tigase_py.compat_tests.client import local_name, logged_in, namespace, next_id
-from tigase_py.compat_tests.suites.advanced.helpers import body_is, unique
-from tigase_py.compat_tests.suites.web.common import bind_request, bound_jid, sasl
+from tigase_py.compat_tests.suites.web.common import bind_request, bound_jid, message_round_trip, sasl
 from tigase_py.compat_tests.suites.web.wsclient import CLOSE, WebSocketClient
 from tigase_py.compat_tests.target import Account, Target
 
@@ -134,13 +133,7 @@ async def test_message_round_trip(target: Target, accounts: list[Account]) -> No
     alice_account, bob_account = need_accounts(accounts, 2)
     async with xmpp_socket(target) as sock, logged_in(target, bob_account) as bob:
         jid = await sock.login(alice_account)
-        out, back = unique("over websocket"), unique("back to websocket")
-        await sock.ws.send_text(f"<message xmlns='{ns.CLIENT}' to='{bob.jid}' type='chat'><body>{out}</body></message>")
-        received = await bob.expect(body_is(out))
-        assert received.get("from") == jid, describe(received)
-        await bob.send(f"<message to='{jid}' type='chat'><body>{back}</body></message>")
-        answer = await sock.expect(lambda el: el.findtext(ns.q(ns.CLIENT, "body")) == back)
-        assert answer.get("from") == bob.jid, describe(answer)
+        await message_round_trip(sock.ws.send_text, sock.expect, jid, bob, "websocket")
 
 
 @spec("RFC7395", "3.6", category="Core Web")

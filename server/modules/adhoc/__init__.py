@@ -1,25 +1,20 @@
 """XEP-0050: Ad-Hoc Commands — the server's admin command registry over XMPP.
 
 Commands come from the command registry, ``ctx.commands`` (XEP-0133 service administration and the other
-builtin or script commands). disco#items on the commands node lists what the requester may run; a command with
-parameters runs in two stages (a form, then its submission), one without parameters completes at once.
+builtin or script commands). disco#items on the commands node lists what the requester may run (a disco
+node provider); a command with parameters runs in two stages (a form, then its submission), one without
+parameters completes at once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tigase_py.server import jid as jids
 from tigase_py.server.core.commands import Command, CommandError
-from tigase_py.server.core.events import DROP
-from tigase_py.server.core.module import IqContext, Module, ModuleContext, Spec
+from tigase_py.server.core.disco_providers import DiscoInfo, DiscoItem, DiscoRequest, PageRequest
+from tigase_py.server.core.module import Identity, IqContext, Module, ModuleContext, Spec
 from tigase_py.server.errors import STANZA_ERROR_TYPES, StanzaError
 from tigase_py.server.modules.adhoc import flow
 from tigase_py.server.xml import forms, ns
 from tigase_py.server.xml.element import Element
-
-if TYPE_CHECKING:
-    from tigase_py.server.core.session import Session
 
 COMMANDS = "http://jabber.org/protocol/commands"
 STAGE_ACTIONS = ("execute", "complete", "next")
@@ -122,54 +117,35 @@ async def execute(ctx: IqContext) -> Element:
 
 
 # -- disco on the commands node and on each command node --------------------
-def commands_items(mctx: ModuleContext, domain: str, caller: str) -> Element:
-    query = Element("query", {"node": COMMANDS}, ns=ns.DISCO_ITEMS)
-    for command in mctx.commands.all():
-        if may_run(mctx, caller, command):
-            query.add("item", {"jid": domain, "node": command.xmpp_node, "name": command.title})
-    return query
-
-
-def node_info(mctx: ModuleContext, node: str, caller: str) -> Element:
-    query = Element("query", {"node": node}, ns=ns.DISCO_INFO)
-    if node == COMMANDS:
-        query.add("identity", {"category": "automation", "type": "command-list", "name": "Commands"})
-        query.add("feature", {"var": ns.DISCO_ITEMS})
-        return query
-    command = find_command(mctx, node, caller)
-    query.add("identity", {"category": "automation", "type": "command-node", "name": command.title})
-    query.add("feature", {"var": COMMANDS})
-    query.add("feature", {"var": ns.DATA_FORMS})
-    return query
+def commands_items(mctx: ModuleContext, domain: str, caller: str) -> list[DiscoItem]:
+    return [
+        DiscoItem(domain, command.xmpp_node, command.title)
+        for command in mctx.commands.all()
+        if may_run(mctx, caller, command)
+    ]
 
 
 def is_command_node(mctx: ModuleContext, node: str) -> bool:
     return node == COMMANDS or mctx.commands.by_node(node) is not None
 
 
-@module.fold("stanza.outbound", kinds=("iq",))
-async def disco_nodes(ctx: ModuleContext, stanza: Element, session: Session) -> Element | str:
-    """Answer disco#info/#items on command nodes of a served domain (the disco module knows no nodes)."""
-    if stanza.tag != "iq" or stanza.attrs.get("type") != "get":
-        return stanza
-    query = stanza.first_child()
-    if query is None or query.name != "query" or query.ns not in (ns.DISCO_INFO, ns.DISCO_ITEMS):
-        return stanza
-    node = query.get("node")
-    target = jids.try_parse(stanza.attrs.get("to"))
-    if not node or target is None or not target.is_domain or not is_command_node(ctx, node):
-        return stanza
-    if not ctx.features.is_loaded(target.domain, "adhoc"):
-        return stanza
-    if query.ns == ns.DISCO_ITEMS:
-        if node != COMMANDS:
-            payload = Element("query", {"node": node}, ns=ns.DISCO_ITEMS)
-        else:
-            payload = commands_items(ctx, target.domain, session.bare)
-    else:
-        payload = node_info(ctx, node, session.bare)
-    reply = Element("iq", {"type": "result", "id": stanza.attrs.get("id", ""), "from": target.domain})
-    reply.attrs["to"] = session.full
-    reply.append(payload)
-    session.send(reply)
-    return DROP
+@module.disco_info(on="server")
+async def node_info(mctx: ModuleContext, request: DiscoRequest) -> DiscoInfo | None:
+    """disco#info on the commands node (a command list) and on each command node (XEP-0050 §2.2, §2.3)."""
+    node = request.node
+    if not node or not is_command_node(mctx, node):
+        return None
+    if node == COMMANDS:
+        return DiscoInfo([Identity("automation", "command-list", "Commands")], [ns.DISCO_ITEMS])
+    command = find_command(mctx, node, request.requester.bare_str)
+    return DiscoInfo([Identity("automation", "command-node", command.title)], [COMMANDS, ns.DATA_FORMS])
+
+
+@module.disco_items(on="server")
+async def node_items(mctx: ModuleContext, request: DiscoRequest, _page: PageRequest) -> list[DiscoItem] | None:
+    """The commands the requester may run (XEP-0050 §2.2); a command node has no items."""
+    if not request.node or not is_command_node(mctx, request.node):
+        return None
+    if request.node != COMMANDS:
+        return []
+    return commands_items(mctx, request.target.domain, request.requester.bare_str)

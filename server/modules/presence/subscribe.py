@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tigase_py.server import jid as jids
@@ -14,7 +15,7 @@ from tigase_py.server.modules.presence.common import (
     state_of,
     user_exists,
 )
-from tigase_py.server.modules.presence.subscription import State, inbound, outbound
+from tigase_py.server.modules.presence.subscription import State, Transition, inbound, outbound
 from tigase_py.server.stores.roster import ROSTER
 
 if TYPE_CHECKING:
@@ -34,6 +35,18 @@ async def send_unavailable(ctx: ModuleContext, owner: str, contact: str) -> None
         await ctx.route(presence("unavailable", session.full, contact))
 
 
+async def advance(
+    ctx: ModuleContext, owner: str, contact: str, machine: Callable[[State, str], Transition], kind: str
+) -> tuple[State, Transition]:
+    """Move the subscription ``owner`` holds with ``contact`` by ``machine`` (outbound or inbound) for a
+    ``kind`` stanza and store the new state; returns (the state before, the transition)."""
+    item = await ctx.store(ROSTER).get_item(owner, contact)
+    before = state_of(item)
+    step = machine(before, kind)
+    await save_state(ctx, owner, contact, item, step.state)
+    return before, step
+
+
 async def handle_outbound(ctx: StanzaContext, kind: str) -> None:
     """A local user sends a subscription stanza."""
     module = ctx.module
@@ -44,11 +57,7 @@ async def handle_outbound(ctx: StanzaContext, kind: str) -> None:
     contact = to.bare_str
     if contact == owner:
         return
-    roster = module.store(ROSTER)
-    item = await roster.get_item(owner, contact)
-    before = state_of(item)
-    step = outbound(before, kind)
-    await save_state(module, owner, contact, item, step.state)
+    before, step = await advance(module, owner, contact, outbound, kind)
     if step.deliver:
         await module.route(addressed(ctx.stanza, owner, contact))
     if kind == "subscribed" and step.state.has_from and not before.has_from:
@@ -68,11 +77,7 @@ async def handle_inbound(ctx: StanzaContext, kind: str) -> None:
         if kind == "subscribe":
             await module.route(presence("unsubscribed", owner, peer))
         return
-    roster = module.store(ROSTER)
-    item = await roster.get_item(owner, peer)
-    before = state_of(item)
-    step = inbound(before, kind)
-    await save_state(module, owner, peer, item, step.state)
+    before, step = await advance(module, owner, peer, inbound, kind)
     if step.deliver:
         await deliver_to_sessions(module, addressed(ctx.stanza, peer, owner), owner, ctx.to.domain)
     if step.auto_reply:
