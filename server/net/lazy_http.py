@@ -121,7 +121,18 @@ class _Waiting(asyncio.Protocol):
         transport.resume_reading()
 
 
+def _import_http_stack() -> None:
+    """Import aiohttp, the REST API, /metrics and /jolokia: ~150 ms of CPU that, on the event loop, would
+    stall every XMPP session once; in a worker thread the loop keeps turning (the GIL is handed back
+    every few milliseconds)."""
+    import importlib
+
+    for name in ("aiohttp.web", "tigase_py.server.http_api.rest", "tigase_py.server.net.http"):
+        importlib.import_module(name)
+
+
 async def _runner(server: Server, scripts: ScriptManager, local: bool) -> web.AppRunner:
+    await asyncio.to_thread(_import_http_stack)
     from aiohttp import web
 
     from tigase_py.server.http_api.rest import READY_KEY
