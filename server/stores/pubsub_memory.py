@@ -62,7 +62,9 @@ class MemoryPubSubStore:
 
     async def affiliations_of(self, service: str, jid: str) -> list[tuple[str, str]]:
         return sorted(
-            (name, n.affiliations[jid]) for (svc, name), n in self._nodes.items() if svc == service and jid in n.affiliations
+            (name, n.affiliations[jid])
+            for (svc, name), n in self._nodes.items()
+            if svc == service and jid in n.affiliations
         )
 
     async def subscribe(self, service: str, node: str, jid: str, subid: str, state: str) -> SubscriptionRecord:
@@ -131,7 +133,9 @@ class MemoryPubSubStore:
     async def export_account(self, owner: str) -> Exported:
         nodes = [n.record for n in self._nodes.values() if n.record.owner == owner]
         affiliations = [
-            (svc, name, owner, n.affiliations[owner]) for (svc, name), n in self._nodes.items() if owner in n.affiliations
+            (svc, name, owner, n.affiliations[owner])
+            for (svc, name), n in self._nodes.items()
+            if owner in n.affiliations
         ]
         subscriptions = [
             (svc, record)

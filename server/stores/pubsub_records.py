@@ -50,5 +50,3 @@ def export_rows(
     ]
     rows += [{"kind": "item", "service": s, "node": n, "id": i.item_id, "payload": i.payload} for s, n, i in items]
     return sorted(rows, key=lambda r: (r["kind"], r["service"], r["node"], json.dumps(r, sort_keys=True)))
-
-

@@ -117,7 +117,13 @@ async def test_export_names_every_store(feature_stores: Stores) -> None:
     node = f"news-{ALICE}"
     assert exported[PUBSUB.name] == [
         {"kind": "affiliation", "service": "pubsub.example.com", "node": node, "affiliation": "owner"},
-        {"kind": "item", "service": "pubsub.example.com", "node": node, "id": "i1", "payload": "<entry xmlns='urn:x'/>"},
+        {
+            "kind": "item",
+            "service": "pubsub.example.com",
+            "node": node,
+            "id": "i1",
+            "payload": "<entry xmlns='urn:x'/>",
+        },
         {"kind": "node", "service": "pubsub.example.com", "node": node, "config": {"max_items": 10}},
         {
             "kind": "subscription",
