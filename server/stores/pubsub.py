@@ -26,10 +26,17 @@ from tigase_py.server.storage.metadata import (
 from tigase_py.server.storage.spec import AccountData, Exported, StoreSpec
 from tigase_py.server.storage.sql import SqlOwnerStore
 from tigase_py.server.stores.pubsub_memory import MemoryPubSubStore
-from tigase_py.server.stores.pubsub_records import ItemRecord, NodeRecord, SubscriptionRecord, export_rows
+from tigase_py.server.stores.pubsub_records import (
+    ITEM_ID_LIMIT,
+    NODE_NAME_LIMIT,
+    ItemRecord,
+    NodeRecord,
+    SubscriptionRecord,
+    export_rows,
+)
 
-NODE_LENGTH = 255
-ITEM_ID_LENGTH = 255
+NODE_LENGTH = NODE_NAME_LIMIT
+ITEM_ID_LENGTH = ITEM_ID_LIMIT
 
 
 def _table(name: str, *columns: sa.Column[Any] | sa.Constraint) -> sa.Table:

@@ -9,6 +9,9 @@ from typing import Any
 
 from tigase_py.server.storage.spec import Exported
 
+NODE_NAME_LIMIT = 255  # characters of a node name (its column)
+ITEM_ID_LIMIT = 255  # characters of an item id
+
 
 @dataclass(frozen=True, slots=True)
 class NodeRecord:
