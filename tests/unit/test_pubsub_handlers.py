@@ -22,7 +22,10 @@ EVENT = "http://jabber.org/protocol/pubsub#event"
 ALICE = "alice@example.com/pc"
 BOB = "bob@example.com/phone"
 ADMIN = "root@example.com/console"
-FORM = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>{ns}</value></field>{fields}</x>"
+FORM = (
+    "<x xmlns='jabber:x:data' type='submit'>"
+    "<field var='FORM_TYPE' type='hidden'><value>{ns}</value></field>{fields}</x>"
+)
 
 
 def field(var: str, value: str) -> str:
@@ -160,7 +163,8 @@ async def test_refusals_name_the_xep_0060_errors(setup: tuple[ModuleContext, Mem
     preconditions = FORM.format(
         ns="http://jabber.org/protocol/pubsub#publish-options", fields=field("access_model", "open")
     )
-    publish = f"<publish node='news'><item><p xmlns='urn:x'/></item></publish><publish-options>{preconditions}</publish-options>"
+    options = f"<publish-options>{preconditions}</publish-options>"
+    publish = f"<publish node='news'><item><p xmlns='urn:x'/></item></publish>{options}"
     assert await refused(ctx, ALICE, "set", publish) == ("conflict", "precondition-not-met")
 
 
