@@ -1,0 +1,88 @@
+"""PubSub (XEP-0060) on pubsub.localhost, driven by slixmpp's xep_0060 plugin as an independent client."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from slixmpp.exceptions import IqError
+
+from tests.xmpp_harness import TIMEOUT, login, running_server
+
+EXTRA = '[modules]\nenabled = ["roster", "presence", "disco", "ping", "pubsub"]\n'
+SERVICE = "pubsub.localhost"
+NS_ERRORS = "http://jabber.org/protocol/pubsub#errors"
+ENTRY = "urn:example:alerts"
+
+
+def entry(text: str) -> ElementTree.Element:
+    element = ElementTree.Element(f"{{{ENTRY}}}alert")
+    element.text = text
+    return element
+
+
+def app_condition(error: IqError) -> str | None:
+    found = error.iq.xml.find(f"{{jabber:client}}error/{{{NS_ERRORS}}}*")
+    return None if found is None else found.tag.split("}", 1)[1]
+
+
+async def test_node_lifecycle_events_and_errors(tmp_path: Path) -> None:
+    async with running_server(tmp_path, extra=EXTRA) as handle:
+        await handle.add_user("alice@localhost")
+        await handle.add_user("bob@localhost")
+        alice = await login(handle, "alice@localhost", plugins=("xep_0060",))
+        bob = await login(handle, "bob@localhost", plugins=("xep_0060",))
+        events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        bob.add_event_handler("pubsub_publish", lambda msg: events.put_nowait(("publish", msg)))
+        bob.add_event_handler("pubsub_retract", lambda msg: events.put_nowait(("retract", msg)))
+
+        info = await alice.plugin["xep_0030"].get_info(jid=SERVICE, timeout=TIMEOUT)
+        identities = info["disco_info"]["identities"]
+        assert ("pubsub", "service", None, "Publish-Subscribe") in identities, identities
+        assert "http://jabber.org/protocol/pubsub#publish" in info["disco_info"]["features"]
+
+        await alice.plugin["xep_0060"].create_node(SERVICE, "alerts", timeout=TIMEOUT)
+        listed = await bob.plugin["xep_0030"].get_items(jid=SERVICE, timeout=TIMEOUT)
+        assert [(jid, node) for jid, node, _ in listed["disco_items"]["items"]] == [(SERVICE, "alerts")]
+        subscribed = await bob.plugin["xep_0060"].subscribe(SERVICE, "alerts", timeout=TIMEOUT)
+        assert subscribed["pubsub"]["subscription"]["subscription"] == "subscribed"
+
+        published = await alice.plugin["xep_0060"].publish(
+            SERVICE, "alerts", id="a1", payload=entry("flood"), timeout=TIMEOUT
+        )
+        assert published["pubsub"]["publish"]["item"]["id"] == "a1"
+        kind, message = await asyncio.wait_for(events.get(), TIMEOUT)
+        item = message["pubsub_event"]["items"]["item"]
+        assert kind == "publish" and message["from"] == SERVICE and item["id"] == "a1"
+        assert item["payload"].tag == f"{{{ENTRY}}}alert" and item["payload"].text == "flood"
+
+        await alice.plugin["xep_0060"].publish(SERVICE, "alerts", id="a2", payload=entry("storm"), timeout=TIMEOUT)
+        assert (await asyncio.wait_for(events.get(), TIMEOUT))[0] == "publish"
+        await alice.plugin["xep_0060"].retract(SERVICE, "alerts", "a1", notify=True, timeout=TIMEOUT)
+        kind, message = await asyncio.wait_for(events.get(), TIMEOUT)
+        assert kind == "retract" and message["pubsub_event"]["items"]["retract"]["id"] == "a1"
+
+        items = await bob.plugin["xep_0060"].get_items(SERVICE, "alerts", timeout=TIMEOUT)
+        got = [(i["id"], i["payload"].text) for i in items["pubsub"]["items"]]
+        assert got == [("a2", "storm")]
+
+        with pytest.raises(IqError) as denied:
+            await bob.plugin["xep_0060"].delete_node(SERVICE, "alerts", timeout=TIMEOUT)
+        assert denied.value.condition == "forbidden"
+        with pytest.raises(IqError) as unknown:
+            await bob.plugin["xep_0060"].get_items(SERVICE, "nowhere", timeout=TIMEOUT)
+        assert unknown.value.condition == "item-not-found"
+        with pytest.raises(IqError) as exists:
+            await bob.plugin["xep_0060"].create_node(SERVICE, "alerts", timeout=TIMEOUT)
+        assert exists.value.condition == "conflict"
+        with pytest.raises(IqError) as foreign:
+            await bob.plugin["xep_0060"].subscribe(SERVICE, "alerts", subscribee="alice@localhost", timeout=TIMEOUT)
+        assert (foreign.value.condition, app_condition(foreign.value)) == ("bad-request", "invalid-jid")
+
+        await alice.plugin["xep_0060"].delete_node(SERVICE, "alerts", timeout=TIMEOUT)
+        with pytest.raises(IqError) as gone:
+            await alice.plugin["xep_0060"].get_items(SERVICE, "alerts", timeout=TIMEOUT)
+        assert gone.value.condition == "item-not-found"
