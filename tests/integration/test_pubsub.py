@@ -11,6 +11,7 @@ import pytest
 from slixmpp.exceptions import IqError
 
 from tests.xmpp_harness import TIMEOUT, login, running_server
+from tigase_py.server.storage.migrate import upgrade_schema
 
 EXTRA = '[modules]\nenabled = ["roster", "presence", "disco", "ping", "pubsub"]\n'
 SERVICE = "pubsub.localhost"
@@ -29,8 +30,10 @@ def app_condition(error: IqError) -> str | None:
     return None if found is None else found.tag.split("}", 1)[1]
 
 
-async def test_node_lifecycle_events_and_errors(tmp_path: Path) -> None:
-    async with running_server(tmp_path, extra=EXTRA) as handle:
+@pytest.mark.parametrize("storage_url", ["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)], indirect=True)
+async def test_node_lifecycle_events_and_errors(tmp_path: Path, storage_url: str) -> None:
+    await upgrade_schema(storage_url)
+    async with running_server(tmp_path, extra=EXTRA, storage_url=storage_url) as handle:
         await handle.add_user("alice@localhost")
         await handle.add_user("bob@localhost")
         alice = await login(handle, "alice@localhost", plugins=("xep_0060",))
@@ -86,3 +89,35 @@ async def test_node_lifecycle_events_and_errors(tmp_path: Path) -> None:
         with pytest.raises(IqError) as gone:
             await alice.plugin["xep_0060"].get_items(SERVICE, "alerts", timeout=TIMEOUT)
         assert gone.value.condition == "item-not-found"
+
+
+async def test_disco_pages_nodes_and_describes_a_node(tmp_path: Path) -> None:
+    async with running_server(tmp_path, extra=EXTRA) as handle:
+        await handle.add_user("alice@localhost")
+        alice = await login(handle, "alice@localhost", plugins=("xep_0060", "xep_0059", "xep_0128"))
+        form = alice.plugin["xep_0004"].make_form(ftype="submit")
+        form.add_field(var="FORM_TYPE", ftype="hidden", value="http://jabber.org/protocol/pubsub#node_config")
+        form.add_field(var="pubsub#title", value="Weather")
+        form.add_field(var="pubsub#max_items", value="5")
+        await alice.plugin["xep_0060"].create_node(SERVICE, "weather", config=form, timeout=TIMEOUT)
+        for number in range(12):
+            await alice.plugin["xep_0060"].create_node(SERVICE, f"n{number:02}", timeout=TIMEOUT)
+
+        info = await alice.plugin["xep_0030"].get_info(jid=SERVICE, node="weather", timeout=TIMEOUT)
+        assert ("pubsub", "leaf", None, "Weather") in info["disco_info"]["identities"]
+        meta = info["disco_info"]["form"].get_values()
+        assert meta["FORM_TYPE"] == ["http://jabber.org/protocol/pubsub#meta-data"]  # as slixmpp reads it
+        assert meta["pubsub#max_items"] == "5" and meta["pubsub#owner"] == ["alice@localhost"]
+
+        first = await alice.plugin["xep_0030"].get_items(jid=SERVICE, timeout=TIMEOUT, iterator=False)
+        every = sorted(node for _, node, _ in first["disco_items"]["items"])  # slixmpp gives a set
+        assert every == sorted([f"n{n:02}" for n in range(12)] + ["weather"])
+        pages = []
+        query = alice.make_iq_get(ito=SERVICE)
+        query.enable("disco_items")
+        async for page in alice.plugin["xep_0059"].iterate(query, "disco_items", amount=5):
+            pages.append(sorted(node for _, node, _ in page["disco_items"]["items"]))
+            assert page["disco_items"]["rsm"]["count"] == "13"
+            if len(pages) > 5:
+                break
+        assert [len(p) for p in pages] == [5, 5, 3] and sum(pages, []) == every
