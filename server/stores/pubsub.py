@@ -148,7 +148,9 @@ class SqlPubSubStore(SqlOwnerStore):
                 return False
             values = {"service": service, "node": node, "owner": owner, "config": json.dumps(config)}
             result = await conn.execute(sa.insert(pubsub_nodes).values(**values, created_at=utcnow()))
-            node_id = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row has its key
+            node_id = int(key[0])
             row = {"node_id": node_id, "owner": owner, "affiliation": "owner"}
             await conn.execute(sa.insert(pubsub_affiliations).values(**row))
         return True
