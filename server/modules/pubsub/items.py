@@ -8,7 +8,7 @@ from tigase_py.server.core.module import IqContext
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.modules.pubsub import access
 from tigase_py.server.modules.pubsub.declaration import NS_PUBSUB
-from tigase_py.server.modules.pubsub.errors import node_not_found, pubsub_error, unsupported
+from tigase_py.server.modules.pubsub.errors import pubsub_error, unsupported
 from tigase_py.server.modules.pubsub.node_config import check_preconditions
 from tigase_py.server.modules.pubsub.notify import notify
 from tigase_py.server.stores.pubsub_records import ITEM_ID_LIMIT, ItemRecord
@@ -120,7 +120,7 @@ async def retrieve(ctx: IqContext, action: Element) -> Element:
         access.service_of(ctx), node, ids=[i for i in ids if i] or None, newest=newest
     )
     if ids and not found:
-        raise node_not_found(node) if not ids[0] else StanzaError("item-not-found", "no such item")
+        raise StanzaError("item-not-found", "no item with that id")
     reply = Element("pubsub", ns=NS_PUBSUB)
     listed = reply.add("items", {"node": node})
     for record in found:
