@@ -195,3 +195,44 @@ async def test_owner_management_delete_and_admins(setup: tuple[ModuleContext, Me
     assert deleted is not None and deleted.get("node") == node and deleted.find("redirect") is not None
     assert routed[-1].get("to") == BOB
     assert await storage.store(PUBSUB).get_node(SVC, node) is None
+
+
+async def test_node_options_shape_notifications_and_storage(
+    setup: tuple[ModuleContext, MemoryStorage, list[Element]],
+) -> None:
+    ctx, storage, routed = setup
+    quiet = config_form(deliver_payloads="0", notify_retract="0")
+    await call(ctx, ALICE, "set", f"<create node='quiet'/><configure>{quiet}</configure>")
+    await call(ctx, BOB, "set", f"<subscribe node='quiet' jid='{BOB}'/>")
+    await call(ctx, ALICE, "set", "<publish node='quiet'><item id='x'><p xmlns='urn:x'>secret</p></item></publish>")
+    item = routed[-1].find("event", EVENT).find("items").find("item")  # type: ignore[union-attr]
+    assert item is not None and item.get("id") == "x" and item.first_child() is None  # no payload in the event
+    stored = await storage.store(PUBSUB).items(SVC, "quiet")
+    assert [i.payload for i in stored] == ['<p xmlns="urn:x">secret</p>']
+    await call(ctx, ALICE, "set", "<retract node='quiet'><item id='x'/></retract>")
+    assert len(routed) == 1  # notify_retract off and no notify attribute
+    await call(ctx, ALICE, "set", "<publish node='quiet'><item id='y'><p xmlns='urn:x'/></item></publish>")
+    await call(ctx, ALICE, "set", "<purge node='quiet'/>", OWNER)
+    assert routed[-1].find("event", EVENT).find("purge").get("node") == "quiet"  # type: ignore[union-attr]
+    assert await storage.store(PUBSUB).items(SVC, "quiet") == []
+
+    transient = config_form(persist_items="0", deliver_payloads="0")
+    await call(ctx, ALICE, "set", f"<create node='pings'/><configure>{transient}</configure>")
+    await call(ctx, ALICE, "set", "<publish node='pings'><item id='p1'/></publish>")
+    assert await storage.store(PUBSUB).items(SVC, "pings") == []
+    assert await refused(ctx, ALICE, "set", "<publish node='pings'><item><p xmlns='urn:x'/></item></publish>") == (
+        "bad-request",
+        "item-forbidden",
+    )
+    assert await refused(ctx, ALICE, "get", "<items node='pings'/>") == ("feature-not-implemented", "unsupported")
+
+    outcast = "<affiliations node='quiet'><affiliation jid='bob@example.com' affiliation='outcast'/></affiliations>"
+    await call(ctx, ALICE, "set", outcast, OWNER)
+    assert await storage.store(PUBSUB).subscriptions(SVC, "quiet") == []
+    assert await refused(ctx, BOB, "set", f"<subscribe node='quiet' jid='{BOB}'/>") == ("forbidden", "")
+    publisher = (
+        "<affiliations node='pings'><affiliation jid='bob@example.com' affiliation='publish-only'/></affiliations>"
+    )
+    await call(ctx, ALICE, "set", publisher, OWNER)
+    await call(ctx, BOB, "set", "<publish node='pings'><item id='b'/></publish>")
+    assert await refused(ctx, BOB, "set", "<purge node='pings'/>", OWNER) == ("forbidden", "")

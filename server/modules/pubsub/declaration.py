@@ -30,6 +30,7 @@ SUPPORTED = (
     "persistent-items",
     "publish",
     "publish-options",
+    "publish-only-affiliation",
     "publisher-affiliation",
     "purge-nodes",
     "retract-items",
