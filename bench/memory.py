@@ -5,6 +5,8 @@ Rows:
 * RSS at start: ``tigase-py init``'s config (listeners moved to free ports), ``python -m tigase_py.server``,
   ``VmRSS`` once the log says ``ready`` and RSS has stopped moving, before any client connects. Prosody:
   the config of ``bench/peers_servers.py`` (its modules as Debian enables them), read the same way.
+* RSS after one login: the same server once one client has logged in (STARTTLS + SCRAM-SHA-1 + bind) and
+  closed, so code loaded on the first login (TLS, SASL) is counted.
 * KiB per idle session: ``bench/peers.py``'s ``idle`` figure (``--sessions`` sessions over as many
   accounts, STARTTLS + SCRAM-SHA-1, after a warm-up login storm), each server a fresh process.
 
@@ -16,6 +18,7 @@ client asks for HTTP. ``--sessions 0`` skips the session rows (about 1 minute fo
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import signal
 import subprocess
@@ -29,14 +32,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import peers  # noqa: E402
+from bench.client import insecure_context, login  # noqa: E402
 from bench.peers_servers import Templates, running  # noqa: E402
 from tests.helpers import free_ports  # noqa: E402
+from tigase_py.server.storage.engine import open_storage  # noqa: E402
 
 READY_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 10.0
 HEAVY = ("aiohttp", "multidict", "yarl", "frozenlist", "propcache", "pycares", "greenlet", "cryptography")
 PROSODY_TARGET_START_MB = 45.0
 SESSION_TARGET = 0.7
+PROBE_PASSWORD = "probe-secret"
 
 
 def status_kib(pid: int) -> dict[str, int]:
@@ -66,14 +72,31 @@ def mapped_heavy(pid: int) -> list[str]:
     return sorted({name for name in HEAVY if f"/{name}" in maps})
 
 
-def ours_at_start(directory: Path) -> tuple[dict[str, int], list[str]]:
+async def add_probe_account(database: Path) -> None:
+    storage = await open_storage(f"sqlite+aiosqlite:///{database}", create=True)
+    try:
+        await storage.users.create("probe", "localhost", PROBE_PASSWORD)
+    finally:
+        await storage.close()
+
+
+async def log_in_once(port: int) -> None:
+    context = insecure_context()
+    client = await login("127.0.0.1", port, "localhost", "probe", PROBE_PASSWORD, "memory", context, "SCRAM-SHA-1")
+    await client.close()
+
+
+def ours_at_start(directory: Path) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    """RSS at ``ready``, RSS after one login, and the heavy packages mapped at ``ready``."""
     cli = [sys.executable, "-c", "from tigase_py.cli.main import run; run()"]
     subprocess.run([*cli, "init", str(directory)], check=True, capture_output=True, timeout=60)
     config = directory / "tigase.toml"
     text = config.read_text()
-    for old, new in zip((5222, 5223, 5280), free_ports(3), strict=True):
+    ports = free_ports(3)
+    for old, new in zip((5222, 5223, 5280), ports, strict=True):
         text = re.sub(rf"^port = {old}$", f"port = {new}", text, flags=re.M)
     config.write_text(text)
+    asyncio.run(add_probe_account(directory / "tigase.db"))
     log = directory / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "tigase_py.server", "--config", str(config)],
@@ -84,7 +107,9 @@ def ours_at_start(directory: Path) -> tuple[dict[str, int], list[str]]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"tigase-py did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.1)
-        return settled_rss(process.pid), mapped_heavy(process.pid)
+        at_start, heavy = settled_rss(process.pid), mapped_heavy(process.pid)
+        asyncio.run(log_in_once(ports[0]))
+        return at_start, settled_rss(process.pid), heavy
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -109,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=1000, help="idle sessions per server (0: skip)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="memory-") as tmp:
-        ours, heavy = ours_at_start(Path(tmp) / "ours")
+        ours, after_login, heavy = ours_at_start(Path(tmp) / "ours")
         theirs = prosody_at_start(Templates(Path(tmp) / "accounts", 8))
     start_ratio = ours["VmRSS"] / theirs["VmRSS"]
     rows = [
@@ -117,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
          f"<= {PROSODY_TARGET_START_MB:.0f} MB", "yes" if ours["VmRSS"] / 1024 <= PROSODY_TARGET_START_MB else "no"),
         ("  of which anonymous (RssAnon)", mb(ours["RssAnon"]), mb(theirs["RssAnon"]), "", "", ""),
         ("  of which file-backed (RssFile)", mb(ours["RssFile"]), mb(theirs["RssFile"]), "", "", ""),
+        ("RSS after one login (closed)", mb(after_login["VmRSS"]), "", "", "", ""),
     ]  # fmt: skip
     if args.sessions:
         for row in session_rows(args.sessions):

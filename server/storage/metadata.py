@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -17,7 +17,9 @@ NAMING_CONVENTION = {
 }
 
 # Binary collation: JIDs arrive normalised, and accent-insensitive collations would merge
-# distinct accounts ("rené" and "rene").
+# distinct accounts ("rené" and "rene"). Only DDL uses them, and checking them loads SQLAlchemy's MySQL
+# dialect, so tables are declared without them and `with_table_options` adds them where DDL is rendered
+# (the Alembic environment).
 TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
@@ -33,9 +35,33 @@ USERNAME_LENGTH = 255
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def with_table_options(target: sa.MetaData = metadata) -> sa.MetaData:
+    """Give every table of `target` the MySQL `TABLE_OPTIONS` (InnoDB, utf8mb4, binary collation)."""
+    for table in target.tables.values():
+        table.dialect_kwargs.update(TABLE_OPTIONS)
+    return target
+
+
+class LargeText(sa.types.TypeDecorator[str]):
+    """Text that may hold large XML: MEDIUMTEXT (16 MiB) on MySQL, TEXT elsewhere.
+
+    The MySQL type is looked up only when the dialect is MySQL, so a server on SQLite never imports
+    SQLAlchemy's MySQL dialect (about 1 MB)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "mysql":
+            from sqlalchemy.dialects.mysql import MEDIUMTEXT
+
+            return dialect.type_descriptor(MEDIUMTEXT())
+        return dialect.type_descriptor(sa.Text())
+
+
 def large_text() -> sa.types.TypeEngine[str]:
     """Text that may hold large XML: MEDIUMTEXT (16 MiB) on MySQL."""
-    return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+    return LargeText()
 
 
 def serial() -> sa.types.TypeEngine[int]:
@@ -50,7 +76,7 @@ def utcnow() -> datetime:
 
 def key_bytes() -> sa.types.TypeEngine[bytes]:
     """Short binary values (salts, SCRAM keys): VARBINARY(255) on MySQL."""
-    return sa.LargeBinary().with_variant(mysql.VARBINARY(255), "mysql")
+    return sa.LargeBinary().with_variant(sa.VARBINARY(255), "mysql")
 
 
 def owner_table(
@@ -72,11 +98,10 @@ def owner_table(
         sa.Column("owner", sa.String(JID_LENGTH), nullable=False, index=unique is None),
         *columns,
         *constraints,
-        **TABLE_OPTIONS,
     )
 
 
 def owner_keyed_table(name: str, *columns: sa.Column[Any]) -> sa.Table:
     """A table of one row per account, keyed by the `owner` bare JID."""
     owner = sa.Column("owner", sa.String(JID_LENGTH), primary_key=True)
-    return sa.Table(name, metadata, owner, *columns, **TABLE_OPTIONS)
+    return sa.Table(name, metadata, owner, *columns)

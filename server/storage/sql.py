@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from tigase_py.server.storage.database import Database, SqlConnection
 
@@ -25,6 +25,8 @@ async def upsert(
         sqlite_stmt = sqlite.insert(table).values(**values)
         await conn.execute(sqlite_stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
     elif dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects import mysql  # only on MySQL/MariaDB: a SQLite server never loads it
+
         mysql_stmt = mysql.insert(table).values(**values)
         await conn.execute(mysql_stmt.on_duplicate_key_update(**changes))
     else:
@@ -44,6 +46,8 @@ async def insert_missing(
     if dialect == "sqlite":
         await conn.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
     elif dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects import mysql
+
         first = keys[0]
         stmt = mysql.insert(table)
         await conn.execute(stmt.on_duplicate_key_update(**{first: stmt.inserted[first]}), rows)

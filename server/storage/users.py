@@ -21,7 +21,6 @@ from tigase_py.server.storage.database import Database, SqlConnection
 from tigase_py.server.storage.errors import UserExists, UserNotFound
 from tigase_py.server.storage.metadata import (
     DOMAIN_LENGTH,
-    TABLE_OPTIONS,
     USERNAME_LENGTH,
     key_bytes,
     metadata,
@@ -43,7 +42,6 @@ users = sa.Table(
     sa.Column("username", sa.String(USERNAME_LENGTH), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("domain", "username"),
-    **TABLE_OPTIONS,
 )
 
 user_credentials = sa.Table(
@@ -55,7 +53,6 @@ user_credentials = sa.Table(
     sa.Column("stored_key", key_bytes(), nullable=False),
     sa.Column("server_key", key_bytes(), nullable=False),
     sa.Column("iterations", sa.Integer, nullable=False),
-    **TABLE_OPTIONS,
 )
 
 Purge = Callable[[SqlConnection, str], Awaitable[bool]]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tigase_py.server.storage.database import Database
-from tigase_py.server.storage.metadata import DOMAIN_LENGTH, TABLE_OPTIONS, metadata, utcnow
+from tigase_py.server.storage.metadata import DOMAIN_LENGTH, metadata, utcnow
 
 vhosts = sa.Table(
     "vhosts",
@@ -16,7 +16,6 @@ vhosts = sa.Table(
     sa.Column("domain", sa.String(DOMAIN_LENGTH), primary_key=True),
     sa.Column("enabled", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
-    **TABLE_OPTIONS,
 )
 
 

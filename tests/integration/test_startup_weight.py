@@ -2,7 +2,8 @@
 
 The server runs in a child process (``serve(..., schema_in_child=True)``, as ``python -m tigase_py.server``
 does); at ``ready`` it reports ``sys.modules``. HTTP, the admin socket's application and Alembic are
-loaded only when used; the command line, installer, compat/load code and monitoring never are.
+loaded only when used; the command line, installer, compat/load code and monitoring never are, nor (on
+SQLite) SQLAlchemy's MySQL dialect.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tigase_py.server.storage.engine import open_storage
 
 NOT_AT_START = (
     "aiohttp", "alembic", "mako", "prometheus_client", "pysnmp", "jmxquery", "typer", "rich", "ansible_runner",
-    "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "greenlet",
+    "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "greenlet", "sqlalchemy.dialects.mysql", "sqlalchemy.connectors.pyodbc",
     "tigase_py.cli", "tigase_py.installer", "tigase_py.compat_tests", "tigase_py.monitoring",
     "tigase_py.server.http_api", "tigase_py.server.observe.snmp_agent", "tigase_py.server.net.http",
 )  # fmt: skip

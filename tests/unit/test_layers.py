@@ -78,6 +78,11 @@ RULES = {
     "server-not-cli": ("server", f"{PACKAGE}.cli"),
     "net-not-modules": ("server/net", f"{PACKAGE}.server.modules"),
     "stream-not-modules": ("server/stream", f"{PACKAGE}.server.modules"),
+    "core-not-modules": ("server/core", f"{PACKAGE}.server.modules"),
+    "stores-not-modules": ("server/stores", f"{PACKAGE}.server.modules"),
+    "storage-not-modules": ("server/storage", f"{PACKAGE}.server.modules"),
+    "stores-not-stream": ("server/stores", f"{PACKAGE}.server.stream"),
+    "storage-not-stream": ("server/storage", f"{PACKAGE}.server.stream"),
 }
 
 
@@ -87,6 +92,11 @@ RULES = {
         "server-not-cli",
         "net-not-modules",
         "stream-not-modules",
+        "core-not-modules",
+        "stores-not-modules",
+        "storage-not-modules",
+        "stores-not-stream",
+        "storage-not-stream",
     ],
 )
 def test_layer_imports_go_one_way(rule: str) -> None:

@@ -12,12 +12,13 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from tigase_py.server.storage.database import Database
-from tigase_py.server.storage.metadata import metadata
+from tigase_py.server.storage.metadata import metadata, with_table_options
 from tigase_py.server.storage.registry import discover
 from tigase_py.server.storage.users import users  # noqa: F401  (declares the core tables)
 from tigase_py.server.storage.vhosts import vhosts  # noqa: F401
 
 discover()  # declares every feature store's tables on the metadata
+with_table_options(metadata)  # InnoDB, utf8mb4, binary collation in generated MySQL DDL
 
 
 def run_on(connection: Connection) -> None:
