@@ -17,7 +17,6 @@ from tigase_py.server.storage.database import SqlConnection
 from tigase_py.server.storage.metadata import (
     DOMAIN_LENGTH,
     JID_LENGTH,
-    TABLE_OPTIONS,
     large_text,
     metadata,
     serial,
@@ -46,7 +45,6 @@ def _table(name: str, *columns: sa.Column[Any] | sa.Constraint) -> sa.Table:
         sa.Column("id", serial(), primary_key=True, autoincrement=True),
         sa.Column("owner", sa.String(JID_LENGTH), nullable=False, index=True),
         *columns,
-        **TABLE_OPTIONS,
     )
 
 
