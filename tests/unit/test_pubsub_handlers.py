@@ -235,4 +235,5 @@ async def test_node_options_shape_notifications_and_storage(
     )
     await call(ctx, ALICE, "set", publisher, OWNER)
     await call(ctx, BOB, "set", "<publish node='pings'><item id='b'/></publish>")
+    assert await refused(ctx, BOB, "set", f"<subscribe node='pings' jid='{BOB}'/>") == ("forbidden", "")
     assert await refused(ctx, BOB, "set", "<purge node='pings'/>", OWNER) == ("forbidden", "")

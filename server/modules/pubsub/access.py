@@ -42,11 +42,12 @@ class NodeAccess:
         raise forbidden("you may not publish to this node")
 
     def require_reader(self) -> None:
-        """Subscribe and retrieve items (XEP-0060 6.1.3 and 6.5.9): outcasts never, whitelist only members."""
+        """Subscribe and retrieve items (XEP-0060 4.1, 6.1.3, 6.5.9): never outcasts or publish-only
+        publishers; on a whitelist node only publishers and members."""
         if self.is_owner:
             return
-        if self.affiliation == "outcast":
-            raise forbidden("you are an outcast of this node")
+        if self.affiliation in ("outcast", "publish-only"):
+            raise forbidden(f"a {self.affiliation} affiliation may not subscribe or retrieve items")
         if self.config["access_model"] == "whitelist" and self.affiliation not in ("publisher", "member"):
             raise pubsub_error("not-allowed", "closed-node", "this node is whitelist-only")
 
