@@ -12,6 +12,7 @@ from slixmpp.exceptions import IqError
 
 from tests.xmpp_harness import TIMEOUT, login, running_server
 from tigase_py.server.storage.migrate import upgrade_schema
+from tigase_py.server.stores.offline import OFFLINE
 
 EXTRA = '[modules]\nenabled = ["roster", "presence", "disco", "ping", "pubsub"]\n'
 SERVICE = "pubsub.localhost"
@@ -121,3 +122,27 @@ async def test_disco_pages_nodes_and_describes_a_node(tmp_path: Path) -> None:
             if len(pages) > 5:
                 break
         assert [len(p) for p in pages] == [5, 5, 3] and sum(pages, []) == every
+
+
+async def test_offline_subscribers_get_nothing_stored_and_admins_manage_any_node(tmp_path: Path) -> None:
+    extra = '[modules]\nenabled = ["roster", "presence", "offline", "disco", "ping", "pubsub"]\n'
+    async with running_server(tmp_path, extra=extra, admins=("root@localhost",)) as handle:
+        for user in ("alice", "carol", "root"):
+            await handle.add_user(f"{user}@localhost")
+        alice = await login(handle, "alice@localhost", plugins=("xep_0060",))
+        carol = await login(handle, "carol@localhost", plugins=("xep_0060",))
+        await alice.plugin["xep_0060"].create_node(SERVICE, "alerts", timeout=TIMEOUT)
+        await carol.plugin["xep_0060"].subscribe(SERVICE, "alerts", timeout=TIMEOUT)
+        carol.disconnect()
+        await asyncio.wait_for(carol.disconnected, TIMEOUT)
+        async with asyncio.timeout(TIMEOUT):  # until the server has seen carol go
+            while handle.server.sessions.has_resources("carol@localhost"):
+                await asyncio.sleep(0.02)
+        await alice.plugin["xep_0060"].publish(SERVICE, "alerts", id="a1", payload=entry("quake"), timeout=TIMEOUT)
+        assert await handle.server.storage.store(OFFLINE).count("carol@localhost") == 0  # online-only delivery
+
+        root = await login(handle, "root@localhost", plugins=("xep_0060",))
+        await root.plugin["xep_0060"].delete_node(SERVICE, "alerts", timeout=TIMEOUT)  # a server admin
+        with pytest.raises(IqError) as gone:
+            await alice.plugin["xep_0060"].get_items(SERVICE, "alerts", timeout=TIMEOUT)
+        assert gone.value.condition == "item-not-found"
