@@ -50,7 +50,7 @@ OWNER_SET: dict[str, UseCase] = {
     "subscriptions": owner.subscriptions_set,
 }
 # What XEP-0060 names a feature for; the request is refused naming it.
-FEATURE_OF = {"options": "subscription-options", "default": "retrieve-default"}
+FEATURE_OF = {"options": "subscription-options", "default": "subscription-options"}
 
 
 async def _dispatch(ctx: IqContext, table: dict[str, UseCase], namespace: str) -> Element:
