@@ -6,14 +6,16 @@ import pytest
 
 from tests.unit.module_fakes import Fakes
 from tests.unit.module_harness import iq
+from tigase_py.server import jid as jids
 from tigase_py.server.core.capabilities import ServerSettings
-from tigase_py.server.core.module import ModuleContext
+from tigase_py.server.core.module import ModuleContext, StanzaContext
 from tigase_py.server.errors import StanzaError
 from tigase_py.server.modules import pubsub
 from tigase_py.server.modules.pubsub.errors import NS_ERRORS
 from tigase_py.server.storage.memory import MemoryStorage
 from tigase_py.server.stores.pubsub import PUBSUB
 from tigase_py.server.xml.element import Element
+from tigase_py.server.xml.fragment import parse_fragment
 
 SVC = "pubsub.example.com"
 PS = "http://jabber.org/protocol/pubsub"
@@ -237,3 +239,51 @@ async def test_node_options_shape_notifications_and_storage(
     await call(ctx, BOB, "set", "<publish node='pings'><item id='b'/></publish>")
     assert await refused(ctx, BOB, "set", f"<subscribe node='pings' jid='{BOB}'/>") == ("forbidden", "")
     assert await refused(ctx, BOB, "set", "<purge node='pings'/>", OWNER) == ("forbidden", "")
+
+
+def message_context(ctx: ModuleContext, xml: str) -> StanzaContext:
+    stanza = parse_fragment(xml)
+    return StanzaContext(ctx, stanza, jids.parse(stanza.attrs["from"]), jids.parse(stanza.attrs["to"]), None)
+
+
+def decision(allow: str, node: str = "club", subscriber: str = BOB) -> str:
+    fields = (
+        f"<field var='pubsub#node'><value>{node}</value></field>"
+        f"<field var='pubsub#subscriber_jid'><value>{subscriber}</value></field>"
+        f"<field var='pubsub#allow'><value>{allow}</value></field>"
+    )
+    form = FORM.format(ns="http://jabber.org/protocol/pubsub#subscribe_authorization", fields=fields)
+    return f"<message from='{{sender}}' to='{SVC}'>{form}</message>"
+
+
+async def test_authorize_model_keeps_subscriptions_pending_until_an_owner_approves(
+    setup: tuple[ModuleContext, MemoryStorage, list[Element]],
+) -> None:
+    ctx, storage, routed = setup
+    await call(
+        ctx, ALICE, "set", f"<create node='club'/><configure>{config_form(access_model='authorize')}</configure>"
+    )
+    reply = await call(ctx, BOB, "set", f"<subscribe node='club' jid='{BOB}'/>")
+    assert reply.find("pubsub", PS).find("subscription").get("subscription") == "pending"  # type: ignore[union-attr]
+    request = routed[-1]
+    assert request.get("to") == "alice@example.com" and request.get("from") == SVC
+    form = request.find("x", "jabber:x:data")
+    assert form is not None and "pubsub#subscribe_authorization" in form.to_str() and BOB in form.to_str()
+    assert await refused(ctx, BOB, "get", "<items node='club'/>") == ("not-authorized", "not-subscribed")
+    await call(ctx, ALICE, "set", "<publish node='club'><item id='1'><p xmlns='urn:x'/></item></publish>")
+    assert routed[-1] is request  # nothing for a pending subscriber
+
+    await pubsub.owner_decision(message_context(ctx, decision("1").format(sender=BOB)))  # not an owner
+    assert (await storage.store(PUBSUB).subscriptions(SVC, "club"))[0].state == "pending"
+    await pubsub.owner_decision(message_context(ctx, decision("1").format(sender=ALICE)))
+    assert (await storage.store(PUBSUB).subscriptions(SVC, "club"))[0].state == "subscribed"
+    told = routed[-1].find("event", EVENT).find("subscription")  # type: ignore[union-attr]
+    assert told is not None and (told.get("jid"), told.get("subscription")) == (BOB, "subscribed")
+    items = await call(ctx, BOB, "get", "<items node='club'/>")
+    assert [i.get("id") for i in items.find("pubsub", PS).find("items").elements()] == ["1"]  # type: ignore[union-attr]
+
+    carol = "carol@example.com/home"
+    await call(ctx, carol, "set", f"<subscribe node='club' jid='{carol}'/>")
+    await pubsub.owner_decision(message_context(ctx, decision("0", subscriber=carol).format(sender=ALICE)))
+    assert [s.jid for s in await storage.store(PUBSUB).subscriptions(SVC, "club")] == [BOB]
+    assert routed[-1].find("event", EVENT).find("subscription").get("subscription") == "none"  # type: ignore[union-attr]

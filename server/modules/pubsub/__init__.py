@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from tigase_py.server.core.disco_providers import DiscoInfo, DiscoItem, DiscoRequest, ItemsPage, PageRequest
-from tigase_py.server.core.module import Identity, IqContext, ModuleContext
+from tigase_py.server.core.module import Identity, IqContext, ModuleContext, StanzaContext
 from tigase_py.server.errors import StanzaError
-from tigase_py.server.modules.pubsub import items, owner, subscriptions
+from tigase_py.server.modules.pubsub import authorize, items, owner, subscriptions
 from tigase_py.server.modules.pubsub.declaration import NS_OWNER, NS_PUBSUB, module
 from tigase_py.server.modules.pubsub.errors import unsupported
 from tigase_py.server.modules.pubsub.node_config import meta_data_form, with_defaults
@@ -82,6 +82,14 @@ async def owner_get(ctx: IqContext) -> Element:
 @module.iq("set", NS_OWNER, "pubsub", to="service")
 async def owner_set(ctx: IqContext) -> Element:
     return await _dispatch(ctx, OWNER_SET, NS_OWNER)
+
+
+@module.message("service")
+async def owner_decision(ctx: StanzaContext) -> Element | None:
+    """A message to the service: an owner's answer to a subscription authorization form (8.6)."""
+    if ctx.stanza.attrs.get("type") != "error":
+        await authorize.answer_form(ctx)
+    return None
 
 
 @module.disco_info(on="service")

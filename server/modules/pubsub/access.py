@@ -41,15 +41,25 @@ class NodeAccess:
             return
         raise forbidden("you may not publish to this node")
 
-    def require_reader(self) -> None:
-        """Subscribe and retrieve items (XEP-0060 4.1, 6.1.3, 6.5.9): never outcasts or publish-only
-        publishers; on a whitelist node only publishers and members."""
+    def require_reader(self, subscribed: bool | None = None) -> None:
+        """Subscribe (``subscribed`` None) and retrieve items (XEP-0060 4.1, 6.1.3, 6.5.9): never
+        outcasts or publish-only publishers; on a whitelist node only publishers and members; on an
+        authorize node items only for those subscribed (approved)."""
         if self.is_owner:
             return
         if self.affiliation in ("outcast", "publish-only"):
             raise forbidden(f"a {self.affiliation} affiliation may not subscribe or retrieve items")
-        if self.config["access_model"] == "whitelist" and self.affiliation not in ("publisher", "member"):
+        model = self.config["access_model"]
+        privileged = self.affiliation in ("publisher", "member")
+        if model == "whitelist" and not privileged:
             raise pubsub_error("not-allowed", "closed-node", "this node is whitelist-only")
+        if model == "authorize" and subscribed is False and not privileged:
+            raise pubsub_error("not-authorized", "not-subscribed", "items are for approved subscribers")
+
+    def needs_approval(self) -> bool:
+        """Whether a new subscription is pending until an owner approves it (access model authorize)."""
+        model = self.config["access_model"]
+        return model == "authorize" and not self.is_owner and self.affiliation not in ("publisher", "member")
 
 
 def store(ctx: StanzaContext) -> PubSubStore:

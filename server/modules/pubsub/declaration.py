@@ -13,6 +13,7 @@ NS_EVENT = "http://jabber.org/protocol/pubsub#event"
 
 # The pubsub# features (XEP-0060 section 10) this service really implements.
 SUPPORTED = (
+    "access-authorize",
     "access-open",
     "access-whitelist",
     "config-node",

@@ -104,7 +104,7 @@ async def retrieve(ctx: IqContext, action: Element) -> Element:
     """XEP-0060 6.5: every item, the newest ``max_items``, or those named, oldest first."""
     node = access.node_name(action)
     standing = await access.load(ctx, node)
-    standing.require_reader()
+    standing.require_reader(await _subscribed(ctx, node))
     if not standing.config["persist_items"]:
         raise unsupported("persistent-items", "this node keeps no items")
     if action.get("subid"):

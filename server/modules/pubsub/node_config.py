@@ -15,7 +15,7 @@ from tigase_py.server.xml.forms import Field, Form, FormError, parse_bool
 NS_NODE_CONFIG = "http://jabber.org/protocol/pubsub#node_config"
 NS_META_DATA = "http://jabber.org/protocol/pubsub#meta-data"
 NS_PUBLISH_OPTIONS = "http://jabber.org/protocol/pubsub#publish-options"
-ACCESS_MODELS = ("open", "whitelist")
+ACCESS_MODELS = ("open", "authorize", "whitelist")
 PUBLISH_MODELS = ("publishers", "subscribers", "open")
 MAX_ITEMS_LIMIT = 10_000
 BOOLEANS = ("persist_items", "deliver_payloads", "notify_retract", "notify_delete", "notify_config")

@@ -8,7 +8,7 @@ import uuid
 from tigase_py.server import jid as jids
 from tigase_py.server.core.module import IqContext
 from tigase_py.server.errors import StanzaError
-from tigase_py.server.modules.pubsub import access
+from tigase_py.server.modules.pubsub import access, authorize
 from tigase_py.server.modules.pubsub.declaration import NS_PUBSUB
 from tigase_py.server.modules.pubsub.errors import pubsub_error
 from tigase_py.server.stores.pubsub_records import SubscriptionRecord
@@ -39,7 +39,15 @@ async def subscribe(ctx: IqContext, action: Element) -> Element:
     standing.require_reader()
     if ctx.payload.find("options", NS_PUBSUB) is not None:
         raise pubsub_error("feature-not-implemented", "unsupported", feature="subscription-options")
-    record = await access.store(ctx).subscribe(access.service_of(ctx), node, jid, uuid.uuid4().hex, "subscribed")
+    pubsub, service = access.store(ctx), access.service_of(ctx)
+    current = next((s for s in await pubsub.subscriptions(service, node) if s.jid == jid), None)
+    if current is not None:
+        record = current  # subscribing again changes nothing (and approves nothing)
+    elif standing.needs_approval():
+        record = await pubsub.subscribe(service, node, jid, uuid.uuid4().hex, "pending")
+        await authorize.ask_owners(ctx, record)
+    else:
+        record = await pubsub.subscribe(service, node, jid, uuid.uuid4().hex, "subscribed")
     reply = Element("pubsub", ns=NS_PUBSUB)
     reply.append(_subscription_element(record))
     return ctx.result(reply)
