@@ -241,7 +241,7 @@ def _module_name(value: object) -> str:
 
     if name in module_names.entry_point_names():
         return name
-    close = difflib.get_close_matches(name, schema.ALL_MODULES, n=1)
+    close = difflib.get_close_matches(name, (*schema.ALL_MODULES, *schema.OPTIONAL_MODULES), n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     raise ValueError(f"unknown module {types.show(name)}{hint}: {module_names.NOT_FOUND}")
 
