@@ -98,6 +98,9 @@ class PubSubStore(AccountData, Protocol):
     async def list_nodes(self, service: str, after: str | None, limit: int | None) -> tuple[list[str], int]:
         """Node names after `after` in name order, at most `limit`, and the service's node count."""
 
+    async def count_created(self, service: str, owner: str) -> int:
+        """How many nodes of the service `owner` created."""
+
     async def affiliations(self, service: str, node: str) -> dict[str, str]:
         """Bare JID → affiliation (only those other than "none")."""
 
@@ -188,6 +191,11 @@ class SqlPubSubStore(SqlOwnerStore):
             names = list(await conn.scalars(query))
             total = await conn.scalar(sa.select(sa.func.count()).select_from(pubsub_nodes).where(mine))
         return names, int(total or 0)
+
+    async def count_created(self, service: str, owner: str) -> int:
+        mine = sa.and_(pubsub_nodes.c.service == service, pubsub_nodes.c.owner == owner)
+        async with self._db.connection() as conn:
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(pubsub_nodes).where(mine)) or 0)
 
     async def affiliations(self, service: str, node: str) -> dict[str, str]:
         async with self._db.connection() as conn:

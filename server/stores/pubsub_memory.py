@@ -47,6 +47,9 @@ class MemoryPubSubStore:
         chosen = [name for name in names if after is None or name > after]
         return (chosen if limit is None else chosen[:limit]), len(names)
 
+    async def count_created(self, service: str, owner: str) -> int:
+        return sum(1 for (svc, _), n in self._nodes.items() if svc == service and n.record.owner == owner)
+
     async def affiliations(self, service: str, node: str) -> dict[str, str]:
         found = self._nodes.get((service, node))
         return {} if found is None else dict(found.affiliations)

@@ -287,3 +287,14 @@ async def test_authorize_model_keeps_subscriptions_pending_until_an_owner_approv
     await pubsub.owner_decision(message_context(ctx, decision("0", subscriber=carol).format(sender=ALICE)))
     assert [s.jid for s in await storage.store(PUBSUB).subscriptions(SVC, "club")] == [BOB]
     assert routed[-1].find("event", EVENT).find("subscription").get("subscription") == "none"  # type: ignore[union-attr]
+
+
+async def test_node_creation_is_bounded_per_account_but_not_for_admins() -> None:
+    fakes = Fakes(settings=ServerSettings(admins=frozenset({"root@example.com"})), storage=MemoryStorage())
+    ctx = fakes.context(pubsub.module, "example.com", {"max_nodes_per_account": 2})
+    for name in ("a", "b"):
+        await call(ctx, ALICE, "set", f"<create node='{name}'/>")
+    assert await refused(ctx, ALICE, "set", "<create node='c'/>") == ("resource-constraint", "")
+    await call(ctx, BOB, "set", "<create node='c'/>")  # the bound is per account
+    for name in ("d", "e", "f"):
+        await call(ctx, ADMIN, "set", f"<create node='{name}'/>")

@@ -27,6 +27,8 @@ async def test_nodes_create_configure_list_delete(feature_stores: Stores) -> Non
     assert await pubsub.list_nodes(SVC, None, None) == (["alerts", "news"], 2)
     assert await pubsub.list_nodes(SVC, "alerts", 10) == (["news"], 2)
     assert await pubsub.list_nodes(SVC, None, 1) == (["alerts"], 2)
+    assert (await pubsub.count_created(SVC, ALICE), await pubsub.count_created(SVC, BOB)) == (1, 1)
+    assert await pubsub.count_created(OTHER, ALICE) == 0
     assert await pubsub.affiliations(SVC, "news") == {ALICE: "owner"}
     await pubsub.publish(SVC, "news", "i1", ALICE, "<x xmlns='urn:x'/>", None)
     await pubsub.subscribe(SVC, "news", BOB, "s1", "subscribed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tigase_py.server.core.module import Identity, Module, Spec
 from tigase_py.server.core.services import HostedService
 from tigase_py.server.stores.pubsub import PUBSUB
@@ -42,10 +44,19 @@ SUPPORTED = (
     "subscribe",
 )
 
+
+@dataclass(frozen=True, slots=True)
+class PubSubConfig:
+    """``[modules.pubsub]``: how many nodes one account may create on a service (admins are exempt)."""
+
+    max_nodes_per_account: int = 1000
+
+
 module = Module(
     name="pubsub",
     specs=[Spec("XEP-0060", "1.26.0", status="partial")],
     stores=(PUBSUB,),
+    config=PubSubConfig,
     service=HostedService(
         default_subdomain="pubsub",
         identities=[Identity("pubsub", "service", "Publish-Subscribe")],

@@ -37,6 +37,9 @@ async def create(ctx: IqContext, action: Element) -> Element:
         node = uuid.uuid4().hex
     if len(node) > NODE_NAME_LIMIT:
         raise StanzaError("not-acceptable", f"node names are limited to {NODE_NAME_LIMIT} characters")
+    limit = ctx.config.max_nodes_per_account
+    if not access.is_admin(ctx) and await access.store(ctx).count_created(access.service_of(ctx), ctx.user) >= limit:
+        raise StanzaError("resource-constraint", f"an account may create at most {limit} nodes here")
     config: dict[str, object] = {}
     form = _submitted_form(ctx.payload.find("configure", NS_PUBSUB))
     if form is not None:
