@@ -23,12 +23,30 @@ from tigase_py.compat_tests.peers.tigase_py_config import Listener, render_confi
 from tigase_py.compat_tests.target import Account, Target
 
 DOMAIN = "localhost"
+# The default modules (as `tigase-py init` writes them) plus the ones the suite also judges.
+MODULES = (
+    "roster",
+    "presence",
+    "offline",
+    "disco",
+    "ping",
+    "version",
+    "time",
+    "last",
+    "private",
+    "vcard",
+    "blocking",
+    "register",
+    "adhoc",
+    "pubsub",
+)
 CLI = "from tigase_py.cli.main import run; run()"
 
 
 def config_text(directory: Path, port: int, http_port: int, registration: bool = False) -> str:
     certs = directory / "certs"
     vhost = f'[vhosts."{DOMAIN}"]\nregistration = true\n' if registration else ""
+    modules = "[modules]\nenabled = [" + ", ".join(f'"{name}"' for name in MODULES) + "]\n"
     return render_config(
         vhosts=[DOMAIN],
         pidfile=directory / "tigase.pid",
@@ -39,7 +57,7 @@ def config_text(directory: Path, port: int, http_port: int, registration: bool =
         listeners=[Listener(port, "starttls")],
         http_port=http_port,
         http={"address": "127.0.0.1"},
-        extra=vhost,
+        extra=modules + vhost,
     )
 
 

@@ -115,7 +115,7 @@ def _user(table: Table) -> schema.SnmpUser:
 def _versions(value: object) -> tuple[str, ...]:
     items = [types.parse_choice(item, schema.SNMP_VERSIONS) for item in types.parse_str_list(value)]
     if not items:
-        raise ValueError("expected at least one of \"1\", \"2c\", \"3\"")
+        raise ValueError('expected at least one of "1", "2c", "3"')
     return tuple(version for version in schema.SNMP_VERSIONS if version in items)
 
 

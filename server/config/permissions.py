@@ -61,7 +61,5 @@ def exposed(config: ServerConfig) -> list[str]:
             continue
         others = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
         if mode & others:
-            found.append(
-                f"{path} is readable by other users (mode {stat.S_IMODE(mode):04o}); run: chmod o-rwx {path}"
-            )
+            found.append(f"{path} is readable by other users (mode {stat.S_IMODE(mode):04o}); run: chmod o-rwx {path}")
     return found

@@ -24,6 +24,8 @@ ALL_MODULES: tuple[str, ...] = (
     "register",
     "adhoc",
 )
+# Built in but enabled only when `[modules] enabled` names them.
+OPTIONAL_MODULES: tuple[str, ...] = ("pubsub",)
 MECHANISMS: tuple[str, ...] = (
     "SCRAM-SHA-256-PLUS",
     "SCRAM-SHA-256",

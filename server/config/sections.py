@@ -235,20 +235,21 @@ def read_auth(table: Table) -> schema.AuthConfig:
 def _module_name(value: object) -> str:
     """A built-in module, or one an installed distribution declares (entry point group tigase_py.modules)."""
     name = types.parse_str(value)
-    if name in schema.ALL_MODULES:
+    if name in schema.ALL_MODULES or name in schema.OPTIONAL_MODULES:
         return name
     from tigase_py.server.core import module_names
 
     if name in module_names.entry_point_names():
         return name
-    close = difflib.get_close_matches(name, schema.ALL_MODULES, n=1)
+    close = difflib.get_close_matches(name, (*schema.ALL_MODULES, *schema.OPTIONAL_MODULES), n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     raise ValueError(f"unknown module {types.show(name)}{hint}: {module_names.NOT_FOUND}")
 
 
 def read_modules(table: Table) -> schema.ModulesConfig:
     enabled = table.get("enabled", _each(_module_name), schema.ALL_MODULES)
-    known = (*schema.ALL_MODULES, *(name for name in enabled if name not in schema.ALL_MODULES))
+    built_in = (*schema.ALL_MODULES, *schema.OPTIONAL_MODULES)
+    known = (*built_in, *(name for name in enabled if name not in built_in))
     options: dict[str, dict[str, object]] = {}
     for name, value in table.data.items():
         if name == "enabled":

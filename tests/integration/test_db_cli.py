@@ -55,7 +55,7 @@ def test_status_json(storage_url: str) -> None:
         "url": document["url"],
         "current": head_revision(),
         "head": head_revision(),
-        "branches": ["core"],
+        "branches": ["core", "pubsub"],
         "upgrade_needed": False,
     }
     assert "secret" not in document["url"]

@@ -140,11 +140,11 @@ async def test_installed_distribution_module_is_loaded_by_name(tmp_path: Path) -
     # The installed module's store joins the schema: its branch is migrated and listed.
     upgraded = run(python, "-c", CLI, "db", "upgrade", "--url", url, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "schema upgraded: 0001 -> h001" in upgraded.stderr, upgraded.stderr
+    assert "schema upgraded: p001 -> h001, p001" in upgraded.stderr, upgraded.stderr
     status = run(python, "-c", CLI, "db", "status", "--json", "--url", url, cwd=tmp_path)
     assert status.returncode == 0, status.stderr
     schema = json.loads(status.stdout)
-    assert schema["branches"] == ["core", "hello"] and schema["current"] == "h001", schema
+    assert schema["branches"] == ["core", "hello", "pubsub"] and schema["current"] == "h001, p001", schema
     assert schema["upgrade_needed"] is False
 
     await server.start(str(python))

@@ -109,6 +109,7 @@ def test_load_config_keeps_non_sqlite_url(tmp_path):
         ('[auth]\nmechanisms = ["MD5"]', "auth.mechanisms: item 0: expected one of"),
         ("[auth]\nmechanisms = []", "auth.mechanisms: at least one SASL mechanism is required"),
         ('[modules]\nenabled = ["pingg"]', 'modules.enabled: item 0: unknown module "pingg" (did you mean "ping"?)'),
+        ('[modules]\nenabled = ["pubsbu"]', 'unknown module "pubsbu" (did you mean "pubsub"?)'),
         ("[modules.rooster]\n", 'modules.rooster: unknown key (did you mean "roster"?)'),
         ("[modules]\nping = 1", "modules.ping: expected a table [modules.ping], got 1"),
         ('[vhosts."other.org"]\nregistration = true', 'vhosts."other.org": not listed in server.vhosts'),

@@ -23,6 +23,7 @@ from tigase_py.server.storage.spec import Stores
 from tigase_py.server.stores.blocking import BLOCKING
 from tigase_py.server.stores.last_activity import LAST_ACTIVITY
 from tigase_py.server.stores.offline import OFFLINE
+from tigase_py.server.stores.pubsub import PUBSUB
 from tigase_py.server.stores.roster import ROSTER, RosterItem
 from tigase_py.server.stores.user_xml import USER_XML
 
@@ -54,12 +55,22 @@ async def fill_last_activity(stores: Stores, owner: str) -> None:
     await stores.get(LAST_ACTIVITY).set(owner, 1_700_000_000, "gone")
 
 
+async def fill_pubsub(stores: Stores, owner: str) -> None:
+    """A node the account created (with its owner affiliation), an item it published, a subscription."""
+    pubsub = stores.get(PUBSUB)
+    node = f"news-{owner}"
+    await pubsub.create_node("pubsub.example.com", node, owner, {"max_items": 10})
+    await pubsub.publish("pubsub.example.com", node, "i1", owner, "<entry xmlns='urn:x'/>", 10)
+    await pubsub.subscribe("pubsub.example.com", node, f"{owner}/phone", "s1", "subscribed")
+
+
 SAMPLES: dict[str, Callable[[Stores, str], Awaitable[None]]] = {
     ROSTER.name: fill_roster,
     OFFLINE.name: fill_offline,
     USER_XML.name: fill_user_xml,
     BLOCKING.name: fill_blocking,
     LAST_ACTIVITY.name: fill_last_activity,
+    PUBSUB.name: fill_pubsub,
 }
 
 
@@ -103,6 +114,26 @@ async def test_export_names_every_store(feature_stores: Stores) -> None:
     ]
     assert exported[BLOCKING.name] == ["spam@example.net"]
     assert exported[LAST_ACTIVITY.name] == {"seconds": 1_700_000_000, "status": "gone"}
+    node = f"news-{ALICE}"
+    assert exported[PUBSUB.name] == [
+        {"kind": "affiliation", "service": "pubsub.example.com", "node": node, "affiliation": "owner"},
+        {
+            "kind": "item",
+            "service": "pubsub.example.com",
+            "node": node,
+            "id": "i1",
+            "payload": "<entry xmlns='urn:x'/>",
+        },
+        {"kind": "node", "service": "pubsub.example.com", "node": node, "config": {"max_items": 10}},
+        {
+            "kind": "subscription",
+            "service": "pubsub.example.com",
+            "node": node,
+            "jid": f"{ALICE}/phone",
+            "subid": "s1",
+            "state": "subscribed",
+        },
+    ]
     for value in (await feature_stores.export_account(NOBODY)).values():
         assert value in (None, [], {"version": 0, "items": []})
 
@@ -134,7 +165,7 @@ async def test_user_delete_removes_every_store_in_one_transaction(storage: Stora
     await fill(storage.stores, ALICE)
     await fill(storage.stores, BOB)
     kept = await storage.export_account(BOB)
-    assert await count_owned_rows(storage, ALICE) == 8
+    assert await count_owned_rows(storage, ALICE) == 12
     assert await storage.users.delete("alice", "example.com")
     assert not await storage.users.delete("alice", "example.com")
     assert not await storage.users.exists("alice", "example.com")
@@ -221,7 +252,7 @@ def test_cli_user_delete_reaches_stores_of_modules_not_enabled(tmp_path: Path, m
         finally:
             await storage.close()
 
-    assert asyncio.run(filled()) == 8
+    assert asyncio.run(filled()) == 12
     result = runner.invoke(main.app, ["user", "delete", ALICE])
     assert result.exit_code == 0, result.output
     assert asyncio.run(remaining()) == (0, False)

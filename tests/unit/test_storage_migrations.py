@@ -104,19 +104,20 @@ async def create_previous_release_database(url: str) -> None:
 
 
 def test_core_alone_has_one_head() -> None:
-    assert migrate.head_revisions() == ("0001",)
-    assert migrate.head_revisions(WITH_NOTES) == ("n001",)
-    assert migrate.head_revision(WITH_NOTES) == "n001"
+    assert migrate.head_revisions(()) == ("0001",)
+    assert migrate.head_revisions() == ("p001",)  # the built-in pubsub store's branch after 0001
+    assert migrate.head_revisions(WITH_NOTES) == ("n001", "p001")
+    assert migrate.head_revision(WITH_NOTES) == "n001, p001"
 
 
 async def test_previous_release_database_upgrades_with_data_kept(storage_url: str) -> None:
     await create_previous_release_database(storage_url)
-    assert (await migrate.inspect_schema(storage_url)).is_current  # nothing new for the core stores
+    assert (await migrate.inspect_schema(storage_url, specs=())).is_current  # nothing new for the core stores
     with pytest.raises(StorageError, match=r"schema is at 0001, run `tigase-py db upgrade`"):
         await open_storage(storage_url, specs=WITH_NOTES)
     before, after = await migrate.upgrade_schema(storage_url, create=False, specs=WITH_NOTES)
     assert (before.currents, before.is_current) == (("0001",), False)
-    assert (after.currents, after.heads, after.is_current) == (("n001",), ("n001",), True)
+    assert (after.currents, after.heads, after.is_current) == (("n001", "p001"), ("n001", "p001"), True)
 
     storage = await open_storage(storage_url, specs=WITH_NOTES)
     try:
@@ -137,7 +138,7 @@ async def test_new_database_gets_every_branch(sqlite_url: str) -> None:
     storage = await open_storage(sqlite_url, create=True, specs=WITH_NOTES)
     await storage.close()
     status = await migrate.inspect_schema(sqlite_url, specs=WITH_NOTES)
-    assert status.is_current and status.current == "n001"
+    assert status.is_current and status.current == "n001, p001"
 
 
 async def test_notes_contract_in_memory_and_sql(sqlite_url: str) -> None:
